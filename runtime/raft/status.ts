@@ -60,8 +60,8 @@ export function getStatus(r: Raft): Status {
     applied: r.raftLog.applied,
     firstIndex: r.raftLog.firstIndex(),
     lastIndex: r.raftLog.lastIndex(),
-    voters: r.trk.voterIds(),
-    learners: r.trk.learnerIds(),
+    voters: [...r.trk.voterIds()],
+    learners: [...r.trk.learnerIds()],
     progress,
     leadTransferee: r.leadTransferee,
   };

@@ -3,6 +3,9 @@
 // This file must not import raft.ts or tracker/ (STYLE 7.1): it works on plain ids and
 // numbers, so it can be checked against a naive model in isolation.
 
+/** Scratch space of committedIndex (single-threaded, never escapes a call). */
+const scratch: number[] = new Array<number>(16).fill(0);
+
 /** Outcome of a vote. */
 export type VoteResult = "Pending" | "Lost" | "Won";
 
@@ -14,9 +17,15 @@ export type VoteResult = "Pending" | "Lost" | "Won";
 export function committedIndex(voters: readonly number[], acked: (id: number) => number | undefined): number {
   const n = voters.length;
   if (n === 0) return Number.POSITIVE_INFINITY;
-  const srt: number[] = new Array<number>(n);
-  for (let i = 0; i < n; i++) srt[i] = acked(voters[i]!) ?? 0;
-  srt.sort((a, b) => a - b);
+  // Insertion sort into a reused buffer: clusters are small, and Array.prototype.sort
+  // allocates on every call (this runs once per acknowledgement on the leader).
+  const srt = n <= scratch.length ? scratch : new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const v = acked(voters[i]!) ?? 0;
+    let j = i - 1;
+    for (; j >= 0 && srt[j]! > v; j--) srt[j + 1] = srt[j]!;
+    srt[j + 1] = v;
+  }
   // With n voters sorted ascending, the value at n - (n/2 + 1) is acked by a majority.
   return srt[n - (Math.floor(n / 2) + 1)]!;
 }

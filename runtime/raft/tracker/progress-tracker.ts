@@ -20,8 +20,15 @@ export interface TrackerConfig {
 const byId = (a: number, b: number) => a - b;
 
 export class ProgressTracker {
-  config: TrackerConfig = { voters: new Set(), learners: new Set() };
-  progress = new Map<number, Progress>();
+  private config_: TrackerConfig = { voters: new Set(), learners: new Set() };
+  private progress_ = new Map<number, Progress>();
+  // Sorted id lists, cached per configuration: broadcasts and commit counting ask for them
+  // on every proposal and acknowledgement. Replacing `config` or `progress` drops them;
+  // the sets and the map must not be mutated in place except through set(), which keeps
+  // the same keys (reset).
+  private voterIds_: number[] | undefined;
+  private learnerIds_: number[] | undefined;
+  private memberIds_: number[] | undefined;
   /** Votes of the current election: true = granted, false = rejected. */
   votes = new Map<number, boolean>();
 
@@ -30,24 +37,43 @@ export class ProgressTracker {
     readonly maxInflightBytes: number,
   ) {}
 
-  /** Voter ids, ascending. */
-  voterIds(): number[] {
-    return [...this.config.voters].sort(byId);
+  /** The current configuration. Assign a new one to change it (never mutate its sets). */
+  get config(): TrackerConfig {
+    return this.config_;
+  }
+  set config(c: TrackerConfig) {
+    this.config_ = c;
+    this.voterIds_ = undefined;
+    this.learnerIds_ = undefined;
   }
 
-  /** Learner ids, ascending. */
-  learnerIds(): number[] {
-    return [...this.config.learners].sort(byId);
+  /** Progress of every member. Assign a new map to change membership. */
+  get progress(): Map<number, Progress> {
+    return this.progress_;
+  }
+  set progress(p: Map<number, Progress>) {
+    this.progress_ = p;
+    this.memberIds_ = undefined;
   }
 
-  /** Every member's id, ascending. */
-  memberIds(): number[] {
-    return [...this.progress.keys()].sort(byId);
+  /** Voter ids, ascending. The array is shared: do not mutate it. */
+  voterIds(): readonly number[] {
+    return (this.voterIds_ ??= [...this.config_.voters].sort(byId));
+  }
+
+  /** Learner ids, ascending. The array is shared: do not mutate it. */
+  learnerIds(): readonly number[] {
+    return (this.learnerIds_ ??= [...this.config_.learners].sort(byId));
+  }
+
+  /** Every member's id, ascending. The array is shared: do not mutate it. */
+  memberIds(): readonly number[] {
+    return (this.memberIds_ ??= [...this.progress_.keys()].sort(byId));
   }
 
   /** The membership as a ConfState (sorted). */
   confState(): ConfState {
-    return { voters: this.voterIds(), learners: this.learnerIds() };
+    return { voters: [...this.voterIds()], learners: [...this.learnerIds()] };
   }
 
   isSingleton(): boolean {
