@@ -24,10 +24,8 @@
 // (0, false, empty bytes, empty lists) are omitted, as raft-rs (prost) does. This matters for
 // ConfChange, whose bytes runtime/raft/confchange-codec.ts must reproduce exactly.
 
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
+import { findProtoFile, loadProtoRoot } from "./proto-files.js";
 import {
   ConfChangeType,
   EMPTY_BYTES,
@@ -96,35 +94,15 @@ function rethrowWithin(err: unknown, segment: string): never {
 // ---------------------------------------------------------------------------------------------
 // Schema: loaded once, checked against what the walkers below assume.
 
-/**
- * Finds proto/eraftpb.proto by walking up from this module: from runtime/codec/ when run from
- * source (vitest, tsx) and from dist/runtime/codec/ when compiled, both reach the package root.
- */
-function findProtoFile(): string {
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; ) {
-    const candidate = join(dir, "proto", "eraftpb.proto");
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(`eraftpb codec: no proto/eraftpb.proto in ${start} or any directory above it`);
-    }
-    dir = parent;
-  }
-}
-
 /** Path of the .proto file the schema was loaded from. */
-export const ERAFTPB_PROTO_PATH: string = findProtoFile();
+export const ERAFTPB_PROTO_PATH: string = findProtoFile("eraftpb.proto");
 
 /**
  * The parsed eraftpb schema (field names as written in the .proto, snake_case). Exported for
  * tests and tools (for example to read the MessageType enum); the codec itself only uses it to
  * check its walkers at load.
  */
-export const eraftpbRoot: protobuf.Root = protobuf.parse(readFileSync(ERAFTPB_PROTO_PATH, "utf8"), new protobuf.Root(), {
-  keepCase: true,
-}).root;
-eraftpbRoot.resolveAll();
+export const eraftpbRoot: protobuf.Root = loadProtoRoot("eraftpb.proto");
 
 /** A field as the walkers encode and decode it: [field number, protobuf type, repeated]. */
 type WalkedField = readonly [id: number, type: string, repeated: boolean];
