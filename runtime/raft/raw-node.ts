@@ -125,6 +125,21 @@ export class RawNode {
     );
   }
 
+  /**
+   * Propose several commands at once, in order: one MsgPropose, one broadcast. All are taken
+   * or none (ProposalDropped). A driver that collects concurrent proposals uses this.
+   */
+  proposeBatch(items: readonly { data: Uint8Array; context?: Uint8Array }[]): void {
+    if (items.length === 0) return;
+    this.raft.step(
+      newMessage({
+        type: MessageType.MsgPropose,
+        from: this.raft.id,
+        entries: items.map((it) => ({ type: EntryType.EntryNormal, term: 0, index: 0, data: it.data, context: it.context ?? EMPTY_BYTES })),
+      }),
+    );
+  }
+
   /** Propose a single-step membership change; throws ProposalDropped while one is pending. */
   proposeConfChange(cc: ConfChange, context: Uint8Array = EMPTY_BYTES): void {
     this.raft.step(

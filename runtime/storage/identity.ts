@@ -7,7 +7,7 @@
 // This file must not read or write anything but /meta/identity and, at bootstrap, the initial
 // /raft/ keys.
 
-import { encodeConfState, encodeHardState, encodeSnapshotMetadata } from "../codec/eraftpb.js";
+import { decodeConfState, encodeConfState, encodeHardState, encodeSnapshotMetadata } from "../codec/eraftpb.js";
 import type { ConfState } from "../raft/types.js";
 import { StorageError, messageOf } from "./errors.js";
 import {
@@ -31,6 +31,8 @@ export interface IdentityOptions {
   nodeId: number;
   create?: boolean;
   initialConfState?: ConfState;
+  /** Bootstrap founding voters as a snapshot at index 1, term 1 (see bootstrap()). */
+  foundingSnapshot?: boolean;
   faults?: { beforeWrite?(kind: "bootstrap"): void | Promise<void> };
 }
 
@@ -111,14 +113,21 @@ async function bootstrap(db: RocksDb, dir: string, options: IdentityOptions): Pr
     throw new StorageError("InvalidArgument", `initial conf state: ${messageOf(err)}`, { dir }, { cause: err });
   }
   const sealed = (key: Buffer, payload: Uint8Array): BatchOp => ({ type: "put", key, value: seal(key, payload) });
+  // With foundingSnapshot, a founding member records the initial membership as a snapshot at
+  // index 1, term 1 (an empty state machine): a node that joins later and needs the log from
+  // its start then gets that snapshot, and with it the membership, instead of a log that
+  // never mentions the founders. (runtime/node always asks for it.) A joiner (no voters)
+  // starts empty and waits for the leader's snapshot.
+  const founding = options.foundingSnapshot === true && cs.voters.length > 0;
+  const base = founding ? 1 : 0;
   const ops: BatchOp[] = [
-    sealed(FIRST_INDEX_KEY, encodeU64(1)),
-    sealed(LAST_INDEX_KEY, encodeU64(0)),
-    sealed(HARD_STATE_KEY, encodeHardState({ term: 0, vote: 0, commit: 0 })),
+    sealed(FIRST_INDEX_KEY, encodeU64(base + 1)),
+    sealed(LAST_INDEX_KEY, encodeU64(base)),
+    sealed(HARD_STATE_KEY, encodeHardState({ term: base, vote: 0, commit: base })),
     sealed(CONF_STATE_KEY, csBytes),
-    sealed(UNCOMMIT_INDEX_KEY, encodeRange(0, 0)),
-    sealed(SNAPSHOT_KEY, encodeSnapshotMetadata({ index: 0, term: 0, confState: { voters: [], learners: [] } })),
-    sealed(APPLIED_INDEX_KEY, encodeU64(0)),
+    sealed(UNCOMMIT_INDEX_KEY, encodeRange(base, base)),
+    sealed(SNAPSHOT_KEY, encodeSnapshotMetadata({ index: base, term: base, confState: founding ? decodeConfState(csBytes) : { voters: [], learners: [] } })),
+    sealed(APPLIED_INDEX_KEY, encodeU64(base)),
     { type: "put", key: IDENTITY_KEY, value: encodeIdentity(IDENTITY_KEY, identity) },
   ];
   try {

@@ -40,8 +40,10 @@ export {
   SNAPSHOT_KEY,
   UNCOMMIT_INDEX_KEY,
   checkTableName,
+  decodeKeyBody,
   decodeSessionKey,
   decodeStateKey,
+  encodeKeyBody,
   entryKey,
   keyText,
   parseEntryKey,
@@ -49,7 +51,7 @@ export {
   stateKey,
   tablePrefix,
 } from "./keys.js";
-export { FORMAT_VERSION, decodeSession, encodeSession } from "./values.js";
+export { FORMAT_VERSION, decodeSession as decodeStoredSession, encodeSession as encodeStoredSession } from "./values.js";
 export {
   DEFAULT_CHUNK_BYTES,
   SNAPSHOT_MAGIC,

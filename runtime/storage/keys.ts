@@ -107,8 +107,11 @@ function checkWellFormed(s: string, what: string): void {
   if (LONE_SURROGATE.test(s)) throw invalid(`${what} ${JSON.stringify(s)} contains a lone surrogate (not valid Unicode)`);
 }
 
-/** The tag byte and the body of an encoded table key. */
-function encodeKeyBody(key: TableKey): Buffer {
+/**
+ * The tag byte and the body of an encoded table key (what follows `/sm/<table>/`). Byte order
+ * of the result is key order; the node's in-memory tables key by it too.
+ */
+export function encodeKeyBody(key: TableKey): Buffer {
   if (typeof key === "string") {
     checkWellFormed(key, "table key");
     const body = Buffer.alloc(1 + Buffer.byteLength(key, "utf8"));
@@ -155,16 +158,21 @@ export function decodeStateKey(key: Uint8Array): { table: string; key: DecodedTa
   if (!TABLE_NAME.test(table) || table.length > MAX_TABLE_NAME_LENGTH) {
     throw invalid(`${keyText(bytes)}: invalid table name ${JSON.stringify(table)}`);
   }
-  const body = bytes.subarray(slash + 1);
-  if (body[0] === TAG_UINT64 && body.length === 9) return { table, key: body.readBigUInt64BE(1) };
-  if (body[0] === TAG_STRING) {
+  return { table, key: decodeKeyBody(bytes.subarray(slash + 1), keyText(bytes)) };
+}
+
+/** Inverse of encodeKeyBody; `where` names the key in errors. */
+export function decodeKeyBody(body: Uint8Array, where = "table key"): DecodedTableKey {
+  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (b[0] === TAG_UINT64 && b.length === 9) return b.readBigUInt64BE(1);
+  if (b[0] === TAG_STRING) {
     try {
-      return { table, key: utf8Strict.decode(body.subarray(1)) };
+      return utf8Strict.decode(b.subarray(1));
     } catch {
-      throw invalid(`${keyText(bytes)}: the string key is not valid UTF-8`);
+      throw invalid(`${where}: the string key is not valid UTF-8`);
     }
   }
-  throw invalid(`${keyText(bytes)}: unknown table key encoding`);
+  throw invalid(`${where}: unknown table key encoding`);
 }
 
 /** `/session/<client id as UTF-8>`. Throws InvalidArgument for an empty or ill-formed id. */

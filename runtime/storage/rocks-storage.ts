@@ -10,6 +10,10 @@
 // (each is planned against the state the previous one left).
 //
 // What writes what (each line one synced batch):
+// (persistReady skips the sync when the Ready says it need not: only the commit index
+// changed; applyBatch may be asked to skip it: the log it applies is durable, and RocksDB's
+// write-ahead log keeps batches whole and in order, so a crash loses a suffix of applied
+// batches at most, which are applied again from the log.)
 //   persistReady   entries (a conflicting suffix deleted), last_index, uncommit_index,
 //                  hard_state; with a snapshot also snapshot, conf_state, first_index and
 //                  the deletion of the log it replaces
@@ -54,6 +58,7 @@ import {
   SM_PREFIX,
   SNAPSHOT_KEY,
   UNCOMMIT_INDEX_KEY,
+  decodeSessionKey,
   decodeStateKey,
   entryKey,
   hasPrefix,
@@ -97,6 +102,12 @@ export interface RocksStorageOptions {
    * starts with an empty configuration and waits for a snapshot from the leader (a joiner).
    */
   initialConfState?: ConfState;
+  /**
+   * Bootstrap the founding voters as a snapshot at index 1, term 1 instead of bare ConfState,
+   * so that nodes joining later learn the membership from the leader's snapshot. The node
+   * layer always sets it.
+   */
+  foundingSnapshot?: boolean;
   /** Fault injection for tests. Never set in production. */
   faults?: StorageFaults;
 }
@@ -113,6 +124,12 @@ export interface StorageFaults {
 export interface PersistInput {
   entries: readonly Entry[];
   hardState?: HardState;
+  /**
+   * Whether to fsync (default true). Ready.mustSync is false only when nothing but the commit
+   * index changed: losing that in a crash is harmless (the commit index is learned again), so
+   * the node skips the fsync then, as etcd does.
+   */
+  mustSync?: boolean;
   /** Only the metadata is used; the data is installed through installSnapshot. */
   snapshot?: Snapshot;
 }
@@ -348,7 +365,9 @@ export class RocksStorage implements Storage {
       if (hs.commit !== cur.commit || plan.newLast !== oldLast) ops.push(this.put(UNCOMMIT_INDEX_KEY, encodeRange(hs.commit, plan.newLast)));
       if (ops.length === 0) return;
 
-      await this.write("persistReady", ops);
+      // An entry or a vote/term change must be synced whatever the caller says.
+      const sync = rd.mustSync !== false || rd.entries.length > 0 || rd.snapshot !== undefined || hs.term !== cur.term || hs.vote !== cur.vote;
+      await this.write("persistReady", ops, sync);
       if (snap !== undefined) {
         this.snap = snap;
         this.cs = copyConfState(snap.confState);
@@ -365,7 +384,7 @@ export class RocksStorage implements Storage {
    * applies an entry twice or half. Requires applied < appliedIndex <= the persisted commit
    * (appliedIndex === applied with nothing to write is a no-op).
    */
-  applyBatch(stateOps: readonly StateOp[], appliedIndex: number, confState?: ConfState): Promise<void> {
+  applyBatch(stateOps: readonly StateOp[], appliedIndex: number, confState?: ConfState, options: { sync?: boolean } = {}): Promise<void> {
     return this.serialize(async () => {
       this.checkWritable();
       if (!Number.isSafeInteger(appliedIndex) || appliedIndex < 0) this.invalid(`applied index ${appliedIndex} is not a safe integer`);
@@ -378,7 +397,7 @@ export class RocksStorage implements Storage {
       const ops: BatchOp[] = stateOps.map((op) => toBatchOp(op));
       ops.push(this.put(APPLIED_INDEX_KEY, encodeU64(appliedIndex)));
       if (confState !== undefined) ops.push(this.put(CONF_STATE_KEY, this.encode(() => encodeConfState(confState))));
-      await this.write("applyBatch", ops);
+      await this.write("applyBatch", ops, options.sync ?? true);
       this.applied = appliedIndex;
       if (confState !== undefined) this.cs = copyConfState(confState);
     });
@@ -642,6 +661,21 @@ export class RocksStorage implements Storage {
     }
   }
 
+  /** Every session record, by client id order (point-in-time view). */
+  async *scanSessions(): AsyncGenerator<{ clientId: string; session: Session }, void, undefined> {
+    this.checkOpen();
+    const it = this.db.iterator({ gte: SESSION_PREFIX, lt: prefixEnd(SESSION_PREFIX) });
+    try {
+      for (let kv = await this.read(() => it.next()); kv !== undefined; kv = await this.read(() => it.next())) {
+        const s = decodeSession(kv[1]);
+        if (s === undefined) throw corruptKey(this.dir, kv[0], "is not a session record");
+        yield { clientId: decodeSessionKey(kv[0]), session: s };
+      }
+    } finally {
+      await it.end().catch(() => undefined);
+    }
+  }
+
   /** Close the database after the queued writes; open snapshot sources and scans end. */
   close(): Promise<void> {
     if (this.closing === undefined) {
@@ -747,11 +781,11 @@ export class RocksStorage implements Storage {
     return new LogMirror(md.index, md.term, kept);
   }
 
-  private async write(kind: WriteKind, ops: BatchOp[] | ChainedBatch): Promise<void> {
+  private async write(kind: WriteKind, ops: BatchOp[] | ChainedBatch, sync = true): Promise<void> {
     try {
       await this.faults?.beforeWrite?.(kind);
-      if (ops instanceof ChainedBatch) await ops.write({ sync: true });
-      else await this.db.write(ops, { sync: true });
+      if (ops instanceof ChainedBatch) await ops.write({ sync });
+      else await this.db.write(ops, { sync });
     } catch (err) {
       const e = new StorageError("Io", `data directory ${this.dir}: ${kind} write failed: ${messageOf(err)}`, { dir: this.dir }, { cause: err });
       this.failure = e;
