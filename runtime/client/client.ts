@@ -143,9 +143,14 @@ export class RaftClient {
     const m = def[method];
     if (!m) return Promise.reject(new NodeError("InvalidArgument", `unknown method ${method}`));
     return new Promise((resolve, reject) => {
-      this.client(address).makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request, new grpc.Metadata(), { deadline }, (err, reply) => {
+      const call = this.client(address).makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request, new grpc.Metadata(), { deadline }, (err, reply) => {
         if (err) reject(err);
         else resolve(reply);
+      });
+      // A follower that forwarded our command names the leader: go there next time.
+      call.on("metadata", (md: grpc.Metadata) => {
+        const leader = md.get(LEADER_ADDRESS_METADATA)[0]?.toString();
+        if (leader) this.moveTo(leader);
       });
     });
   }

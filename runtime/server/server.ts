@@ -67,7 +67,8 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
   server.addService(raftTransportDefinition, transport.serviceImplementation());
   let grpcAddress = "";
   server.addService(adminDefinition, adminService(node, () => grpcAddress));
-  server.addService(stateMachineDefinition, stateMachineService(node));
+  const smService = stateMachineService(node);
+  server.addService(stateMachineDefinition, smService);
   let http: Awaited<ReturnType<typeof startHttp>> | undefined;
   try {
     const port = await new Promise<number>((resolve, reject) =>
@@ -98,6 +99,7 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
             resolve();
           });
         });
+        smService.close();
         await new Promise<void>((resolve) => httpServer.server.close(() => resolve()));
         await node.stop();
       })();

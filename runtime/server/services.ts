@@ -5,12 +5,12 @@
 //
 // This module does no I/O of its own.
 
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import { loadProtoRoot } from "../codec/proto-files.js";
 import { NodeError } from "../node/errors.js";
 import type { Consistency, RaftNode } from "../node/node.js";
 import { decodeRequest, safeNumber, serviceDefinition } from "../transport/rpc.js";
-import { toStatus } from "./status-codes.js";
+import { LEADER_ADDRESS_METADATA, toStatus } from "./status-codes.js";
 
 const serviceRoot = loadProtoRoot("service.proto");
 const adminRoot = loadProtoRoot("admin.proto");
@@ -30,27 +30,80 @@ const CONSISTENCIES = new Set<string>(["linearizable", "lease", "stale"]);
 
 type Unary = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
-/** A unary handler that never throws: errors go through toStatus. */
-function unary(fn: (req: Buffer) => Promise<unknown>): Unary {
+/** A unary handler that never throws: errors go through toStatus (or are relayed as they are). */
+function unary(fn: (req: Buffer, call: grpc.ServerUnaryCall<Buffer, unknown>) => Promise<unknown>): Unary {
   return (call, callback) => {
-    fn(call.request).then(
+    fn(call.request, call).then(
       (reply) => callback(null, reply),
-      (err: unknown) => callback(toStatus(err)),
+      (err: unknown) => callback(err instanceof RelayedError ? err.status : toStatus(err)),
     );
   };
 }
 
-export function stateMachineService(node: RaftNode): grpc.UntypedServiceImplementation {
+/** A status returned by the leader for a forwarded call, passed back unchanged. */
+class RelayedError extends Error {
+  constructor(readonly status: grpc.ServiceError) {
+    super(status.details);
+  }
+}
+
+/** Set on calls a follower forwards to its leader, so that they are never forwarded twice. */
+const FORWARDED_METADATA = "x-raftgen-forwarded";
+const FORWARD_TIMEOUT_MS = 10_000;
+
+/**
+ * Forwards commands that reach a follower to the leader over gRPC and relays the reply (as
+ * etcd does), so any node accepts writes; a client that follows NotLeader hints, like
+ * RaftClient, talks to the leader directly and skips this hop.
+ */
+class Forwarder {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  forward(address: string, path: string, request: Buffer, call: grpc.ServerUnaryCall<Buffer, unknown>): Promise<Buffer> {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5_000 });
+      this.clients.set(address, client);
+    }
+    const metadata = new grpc.Metadata();
+    metadata.set(FORWARDED_METADATA, "1");
+    const deadline = call.getDeadline();
+    const bounded = deadline === Infinity ? Date.now() + FORWARD_TIMEOUT_MS : deadline;
+    return new Promise((resolve, reject) => {
+      client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, request, metadata, { deadline: bounded }, (err, reply) => {
+        if (err) reject(new RelayedError(err));
+        else resolve(reply!);
+      });
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
+export function stateMachineService(node: RaftNode): grpc.UntypedServiceImplementation & { close(): void } {
+  const forwarder = new Forwarder();
   return {
-    Command: unary(async (bytes) => {
+    close: () => forwarder.close(),
+    Command: unary(async (bytes, call) => {
       const req = decodeRequest<{ command: string; payload: Uint8Array; client_id: string; sequence: string }>(CommandRequest, bytes);
       if (!req.command) throw new NodeError("InvalidArgument", "CommandRequest.command is empty");
       const seq = safeNumber(req.sequence, "CommandRequest.sequence");
       if (req.client_id !== "" && seq === 0) throw new NodeError("InvalidArgument", "a session (client_id) needs a sequence >= 1");
       const session = req.client_id !== "" ? { clientId: req.client_id, seq } : undefined;
-      // Send clients to the leader rather than forwarding: one hop less per command, and
-      // nothing is proposed, so the client may retry there safely.
-      if (!node.isLeader()) throw notLeader(node, "commands go to the leader");
+      if (!node.isLeader()) {
+        const leader = node.leader();
+        if (leader.address === "" || call.metadata.get(FORWARDED_METADATA).length > 0) {
+          throw notLeader(node, leader.address === "" ? "no leader known" : "a forwarded command reached a follower");
+        }
+        // Tell the client who leads, so that its next commands skip this hop.
+        const md = new grpc.Metadata();
+        md.set(LEADER_ADDRESS_METADATA, leader.address);
+        call.sendMetadata(md);
+        return forwarder.forward(leader.address, stateMachineDefinition.Command!.path, bytes, call);
+      }
       const r = await node.propose(req.command, req.payload, session);
       return { payload: r.output, index: r.index };
     }),

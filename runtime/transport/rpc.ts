@@ -41,7 +41,8 @@ export function serviceDefinition(service: protobuf.Service): grpc.ServiceDefini
       responseStream: !!method.responseStream,
       requestSerialize: (value: unknown) => Buffer.from(req.encode(value as object).finish()),
       requestDeserialize: identity,
-      responseSerialize: (value: unknown) => Buffer.from(res.encode(value as object).finish()),
+      // A Uint8Array reply is already encoded (a relayed reply); anything else is encoded here.
+      responseSerialize: (value: unknown) => (value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Buffer.from(res.encode(value as object).finish())),
       responseDeserialize: (bytes: Buffer) => toPlain(res, bytes),
       originalName: method.name,
     };
