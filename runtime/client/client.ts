@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { NodeError, type NodeErrorCode } from "../node/errors.js";
 import { adminDefinition, stateMachineDefinition } from "../server/services.js";
-import { CODE_METADATA, LEADER_ADDRESS_METADATA, LEADER_ID_METADATA } from "../server/status-codes.js";
+import { CLUSTER_ID_METADATA, CODE_METADATA, LEADER_ADDRESS_METADATA, LEADER_ID_METADATA } from "../server/status-codes.js";
 
 export interface ClientOptions {
   /** host:port of some (or all) nodes. */
@@ -29,6 +29,11 @@ export interface ClientOptions {
   clientId?: string;
   /** First retry delay; doubles up to 1 s. Default 25 ms. */
   backoffMs?: number;
+  /**
+   * The cluster this client means to talk to. When set, every call names it (metadata
+   * x-raftgen-cluster-id) and a node of another cluster refuses it with FailedPrecondition.
+   */
+  clusterId?: string;
 }
 
 export type Consistency = "linearizable" | "lease" | "stale";
@@ -79,6 +84,7 @@ export class RaftClient {
   private readonly deadlineMs: number;
   private readonly useSession: boolean;
   private readonly backoffMs: number;
+  private readonly clusterId: string | undefined;
 
   constructor(opts: ClientOptions) {
     if (opts.endpoints.length === 0) throw new Error("RaftClient needs at least one endpoint");
@@ -87,6 +93,7 @@ export class RaftClient {
     this.useSession = opts.session ?? true;
     this.clientId = opts.clientId ?? randomUUID();
     this.backoffMs = opts.backoffMs ?? 25;
+    this.clusterId = opts.clusterId;
   }
 
   /** The endpoint the next call goes to (the leader, once discovered). */
@@ -121,7 +128,12 @@ export class RaftClient {
 
   /** Call an admin method (Status, AddNode, AddLearner, Promote, RemoveNode, TransferLeader). */
   admin(method: string, request: object, opts: { endpoint?: string; retry?: boolean } = {}): Promise<unknown> {
-    if (opts.endpoint) return this.once(opts.endpoint, adminDefinition, method, request, Date.now() + this.deadlineMs);
+    if (opts.endpoint) {
+      // One node, no retries; errors are typed like every other call's.
+      return this.once(opts.endpoint, adminDefinition, method, request, Date.now() + this.deadlineMs).catch((err: unknown) => {
+        throw err instanceof NodeError ? err : fromStatus(err as grpc.ServiceError);
+      });
+    }
     return this.call(adminDefinition, method, request, opts.retry ?? method === "Status");
   }
 
@@ -142,8 +154,10 @@ export class RaftClient {
   private once(address: string, def: grpc.ServiceDefinition, method: string, request: object, deadline: number): Promise<unknown> {
     const m = def[method];
     if (!m) return Promise.reject(new NodeError("InvalidArgument", `unknown method ${method}`));
+    const metadata = new grpc.Metadata();
+    if (this.clusterId !== undefined) metadata.set(CLUSTER_ID_METADATA, this.clusterId);
     return new Promise((resolve, reject) => {
-      const call = this.client(address).makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request, new grpc.Metadata(), { deadline }, (err, reply) => {
+      const call = this.client(address).makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request, metadata, { deadline }, (err, reply) => {
         if (err) reject(err);
         else resolve(reply);
       });

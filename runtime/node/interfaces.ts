@@ -49,6 +49,13 @@ export interface NodeStorage extends Storage {
    * streams its data lazily from the view (single use); `close()` releases it unread.
    */
   openSnapshotSource(): Promise<NodeSnapshotSource>;
+  /**
+   * Check that `chunks` are complete, intact snapshot data for `md` (framing, checksum, header
+   * = `md`) without writing anything; rejects when they are not. The node calls it before it
+   * hands a received snapshot to Raft, because once Raft has taken a snapshot, data that
+   * cannot be installed would stop the node. Optional: a storage without it is trusted.
+   */
+  verifySnapshot?(md: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   /** Install a snapshot's data and metadata atomically (the log is dropped). */
   installSnapshot(md: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   /** Every state-table entry and session record, for loading the in-memory state. */

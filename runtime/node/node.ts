@@ -157,7 +157,12 @@ export class RaftNode {
 
   private confState: ConfState;
   private lastSnapshotIndex: number;
-  private staged: { index: number; chunks: Uint8Array[] } | undefined;
+  /**
+   * Verified snapshot data received from leaders, by snapshot index, waiting for Raft to
+   * hand out the matching Ready.snapshot. Several may be in flight (a rejected older one must
+   * not replace an accepted newer one); those at or below an installed index are dropped.
+   */
+  private readonly staged = new Map<number, Uint8Array[]>();
   private leaderId = 0;
   private leaderWatchers: (() => void)[] = [];
 
@@ -181,7 +186,9 @@ export class RaftNode {
       checkQuorum: config.checkQuorum ?? true,
       snapshotEntries: config.snapshotEntries ?? 10_000,
       catchUpEntries: config.catchUpEntries ?? 1_000,
-      maxSizePerMsg: config.maxSizePerMsg ?? 1024 * 1024,
+      // 128 KiB: a probe to a restarted follower resends one message per heartbeat answer,
+      // and 1 MiB ones kept the leader busy encoding long enough to miss heartbeats.
+      maxSizePerMsg: config.maxSizePerMsg ?? 128 * 1024,
       maxInflightMsgs: config.maxInflightMsgs ?? 256,
       maxPendingProposals: config.maxPendingProposals ?? 50_000,
       proposalTimeoutMs: config.proposalTimeoutMs ?? 5_000,
@@ -509,7 +516,14 @@ export class RaftNode {
     if (this.stopped) throw new NodeError("Stopped", "node is stopped");
     const chunks: Uint8Array[] = [];
     for await (const c of data) chunks.push(c);
-    this.staged = { index: m.snapshot!.metadata.index, chunks };
+    // Check the data before Raft sees the message: once Raft has taken the snapshot, data that
+    // cannot be installed would stop the node, and input from the network must never do that.
+    // The rejection reaches the sender as a refused snapshot; the leader sends another.
+    await this.storage.verifySnapshot?.(m.snapshot!.metadata, iterate(chunks));
+    if (this.stopped) throw new NodeError("Stopped", "node is stopped");
+    this.staged.set(m.snapshot!.metadata.index, chunks);
+    // Keep memory bounded: at most a few received snapshots wait at a time.
+    while (this.staged.size > 4) this.staged.delete(Math.min(...this.staged.keys()));
     this.metrics.snapshotReceived?.();
     this.onMessage(m);
   }
@@ -574,12 +588,12 @@ export class RaftNode {
     // 2. Persist: snapshot data first (atomic install), then entries + hard state, synced.
     if (rd.snapshot) {
       const md = rd.snapshot.metadata;
-      const staged = this.staged;
-      if (!staged || staged.index !== md.index) {
+      const staged = this.staged.get(md.index);
+      if (!staged) {
         throw new NodeFatalError(`Ready carries snapshot ${md.index} but no matching snapshot data was received`);
       }
-      this.staged = undefined;
-      await this.storage.installSnapshot(md, iterate(staged.chunks));
+      for (const index of [...this.staged.keys()]) if (index <= md.index) this.staged.delete(index);
+      await this.storage.installSnapshot(md, iterate(staged));
       await this.loadState();
       this.confState = md.confState;
       this.lastSnapshotIndex = md.index;

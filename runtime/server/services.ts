@@ -10,7 +10,7 @@ import { loadProtoRoot } from "../codec/proto-files.js";
 import { NodeError } from "../node/errors.js";
 import type { Consistency, RaftNode } from "../node/node.js";
 import { decodeRequest, safeNumber, serviceDefinition } from "../transport/rpc.js";
-import { LEADER_ADDRESS_METADATA, toStatus } from "./status-codes.js";
+import { CLUSTER_ID_METADATA, LEADER_ADDRESS_METADATA, toStatus } from "./status-codes.js";
 
 const serviceRoot = loadProtoRoot("service.proto");
 const adminRoot = loadProtoRoot("admin.proto");
@@ -23,6 +23,7 @@ export const adminDefinition: grpc.ServiceDefinition = serviceDefinition(ADMIN_S
 const type = (root: typeof serviceRoot, name: string) => root.lookupType(name);
 const CommandRequest = type(serviceRoot, "raftgen.service.v1.CommandRequest");
 const QueryRequest = type(serviceRoot, "raftgen.service.v1.QueryRequest");
+const StatusRequest = type(adminRoot, "raftgen.admin.v1.StatusRequest");
 const MemberRequest = type(adminRoot, "raftgen.admin.v1.MemberRequest");
 const TransferLeaderRequest = type(adminRoot, "raftgen.admin.v1.TransferLeaderRequest");
 
@@ -30,9 +31,18 @@ const CONSISTENCIES = new Set<string>(["linearizable", "lease", "stale"]);
 
 type Unary = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
-/** A unary handler that never throws: errors go through toStatus (or are relayed as they are). */
-function unary(fn: (req: Buffer, call: grpc.ServerUnaryCall<Buffer, unknown>) => Promise<unknown>): Unary {
+/**
+ * A unary handler that never throws: errors go through toStatus (or are relayed as they are).
+ * A caller that names another cluster (CLUSTER_ID_METADATA) is refused before the handler runs.
+ */
+function clusterUnary(clusterId: string, fn: (req: Buffer, call: grpc.ServerUnaryCall<Buffer, unknown>) => Promise<unknown>): Unary {
   return (call, callback) => {
+    const claimed = call.metadata.get(CLUSTER_ID_METADATA).map((v) => v.toString());
+    if (claimed.some((id) => id !== clusterId)) {
+      const named = claimed.map((id) => JSON.stringify(id)).join(", ");
+      callback(toStatus(new NodeError("FailedPrecondition", `cluster id mismatch: this node is in cluster ${JSON.stringify(clusterId)}, the call is for ${named}`)));
+      return;
+    }
     fn(call.request, call).then(
       (reply) => callback(null, reply),
       (err: unknown) => callback(err instanceof RelayedError ? err.status : toStatus(err)),
@@ -84,6 +94,7 @@ class Forwarder {
 }
 
 export function stateMachineService(node: RaftNode): grpc.UntypedServiceImplementation & { close(): void } {
+  const unary = (fn: Parameters<typeof clusterUnary>[1]) => clusterUnary(node.clusterId, fn);
   const forwarder = new Forwarder();
   return {
     close: () => forwarder.close(),
@@ -126,6 +137,7 @@ function notLeader(node: RaftNode, why = "membership changes go through the lead
 }
 
 export function adminService(node: RaftNode, selfAddress: () => string): grpc.UntypedServiceImplementation {
+  const unary = (fn: Parameters<typeof clusterUnary>[1]) => clusterUnary(node.clusterId, fn);
   const member = (bytes: Buffer) => {
     const req = decodeRequest<{ node_id: string; address: string }>(MemberRequest, bytes);
     const id = safeNumber(req.node_id, "MemberRequest.node_id");
@@ -137,7 +149,8 @@ export function adminService(node: RaftNode, selfAddress: () => string): grpc.Un
   };
   const confReply = (r: { output: Uint8Array }) => JSON.parse(new TextDecoder().decode(r.output)) as { voters: number[]; learners: number[] };
   return {
-    Status: unary(async () => {
+    Status: unary(async (bytes) => {
+      decodeRequest(StatusRequest, bytes); // no fields, but bytes that do not decode are bad input
       const s = node.status();
       const leader = node.leader();
       return {

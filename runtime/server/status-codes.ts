@@ -12,6 +12,12 @@ import { RpcInputError } from "../transport/rpc.js";
 export const CODE_METADATA = "x-raftgen-code";
 export const LEADER_ID_METADATA = "x-raftgen-leader-id";
 export const LEADER_ADDRESS_METADATA = "x-raftgen-leader-address";
+/**
+ * Request metadata: the cluster id the caller means to talk to. Optional; when present and not
+ * this node's cluster id, the call is refused with FAILED_PRECONDITION before anything runs.
+ * (Transport frames carry the cluster id in the frame itself.)
+ */
+export const CLUSTER_ID_METADATA = "x-raftgen-cluster-id";
 
 const STATUS_OF: Record<NodeErrorCode, grpc.status> = {
   NotLeader: grpc.status.UNAVAILABLE,

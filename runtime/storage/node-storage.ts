@@ -12,6 +12,7 @@ import type { StateOp as NodeStateOp } from "../node/state-machine.js";
 import type { ConfState, Entry, RaftState, Snapshot, SnapshotMetadata } from "../raft/index.js";
 import { tablePrefix } from "./keys.js";
 import { RocksStorage, type StateOp } from "./rocks-storage.js";
+import { decodeSnapshotStream } from "./snapshot-stream.js";
 
 export interface NodeStorageOptions {
   clusterId: string;
@@ -89,6 +90,10 @@ export class RocksNodeStorage implements NodeStorage {
 
   openSnapshotSource(): Promise<NodeSnapshotSource> {
     return this.rocks.openSnapshotSource();
+  }
+
+  async verifySnapshot(md: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    await decodeSnapshotStream(chunks, () => undefined, md);
   }
 
   installSnapshot(md: SnapshotMetadata, chunks: AsyncIterable<Uint8Array>): Promise<void> {

@@ -196,7 +196,7 @@ export class GrpcTransport {
         try {
           const req = decodeRequest<RawSingle>(SendRaftMessageRequest, call.request);
           this.checkCluster(req.cluster_id);
-          const m = this.decodeInbound(req.message);
+          const m = this.decodeMessageFrame(req.message);
           this.deliver([m]);
           callback(null, {});
         } catch (err) {
@@ -218,7 +218,7 @@ export class GrpcTransport {
             const batch = decodeRequest<RawBatch>(RaftMessageBatch, bytes);
             this.checkCluster(batch.cluster_id);
             const from = safeNumber(batch.from, "RaftMessageBatch.from");
-            const msgs = batch.messages.map((b) => this.decodeInbound(b));
+            const msgs = batch.messages.map((b) => this.decodeMessageFrame(b));
             for (const m of msgs) {
               if (m.from !== from) {
                 throw new RpcInputError(grpc.status.INVALID_ARGUMENT, `message from ${m.from} in a batch from ${from}`);
@@ -253,6 +253,7 @@ export class GrpcTransport {
     };
     const chunks = new ChunkQueue();
     let header: Message | undefined;
+    let sawLast = false;
     call.on("data", (bytes: Buffer) => {
       if (done) return;
       try {
@@ -275,7 +276,10 @@ export class GrpcTransport {
           );
         }
         if (chunk.data.length > 0) chunks.push(chunk.data);
-        if (chunk.last) chunks.end();
+        if (chunk.last) {
+          sawLast = true;
+          chunks.end();
+        }
       } catch (err) {
         chunks.fail(err);
         finish(err);
@@ -283,7 +287,12 @@ export class GrpcTransport {
     });
     call.on("end", () => {
       if (header === undefined) finish(new RpcInputError(grpc.status.INVALID_ARGUMENT, "empty SendSnapshot stream"));
-      else chunks.end();
+      else if (!sawLast) {
+        // A sender that stopped half-way: the data is incomplete and must not be staged.
+        const err = new RpcInputError(grpc.status.INVALID_ARGUMENT, "SendSnapshot stream ended before its last chunk (truncated snapshot)");
+        chunks.fail(err);
+        finish(err);
+      }
     });
     call.on("error", (err) => {
       chunks.fail(err);
@@ -295,6 +304,18 @@ export class GrpcTransport {
     if (clusterId !== this.clusterId) {
       throw new RpcInputError(grpc.status.FAILED_PRECONDITION, `cluster id mismatch: this node is in cluster "${this.clusterId}", the message is for "${clusterId}"`);
     }
+  }
+
+  /**
+   * A message of SendRaftMessage(s): anything but MsgSnapshot, whose data can only come with it
+   * over SendSnapshot (a bare MsgSnapshot would make the node install a snapshot it never got).
+   */
+  private decodeMessageFrame(bytes: Uint8Array): Message {
+    const m = this.decodeInbound(bytes);
+    if (m.type === MessageType.MsgSnapshot) {
+      throw new RpcInputError(grpc.status.INVALID_ARGUMENT, "MsgSnapshot must be sent with its data over SendSnapshot");
+    }
+    return m;
   }
 
   private decodeInbound(bytes: Uint8Array): Message {
