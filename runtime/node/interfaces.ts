@@ -22,6 +22,11 @@ export interface ApplyRequest {
   /** Session records (node/envelope.ts SessionRecord bytes) with their sequence. */
   sessions: { clientId: string; seq: number; record: Uint8Array }[];
   appliedIndex: number;
+  /**
+   * A new commit index to record in the same batch (the Ready's only durable change was the
+   * commit index, so no separate write is made for it). Term and vote are unchanged.
+   */
+  commit?: number;
   /** Set when a membership change was applied in this batch. */
   confState?: ConfState;
 }

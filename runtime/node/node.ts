@@ -599,7 +599,10 @@ export class RaftNode {
       this.lastSnapshotIndex = md.index;
       this.completeReadsUpTo(md.index);
     }
-    if (rd.entries.length > 0 || rd.hardState) {
+    // A Ready whose only durable change is the commit index (no entries, same term and vote)
+    // records it in its apply batch below instead of in a write of its own.
+    const commitWithApply = rd.hardState !== undefined && !rd.mustSync && rd.entries.length === 0 && !rd.snapshot && rd.committedEntries.length > 0;
+    if (!commitWithApply && (rd.entries.length > 0 || rd.hardState)) {
       const t0 = performance.now();
       await this.storage.persistReady({ entries: rd.entries, mustSync: rd.mustSync, ...(rd.hardState ? { hardState: rd.hardState } : {}) });
       this.metrics.observeFsyncSeconds?.((performance.now() - t0) / 1000);
@@ -619,7 +622,7 @@ export class RaftNode {
 
     // 5. Apply, then advance; callers learn their outcome only after advance, so that
     //    whatever they do next sees the node's applied index past their command.
-    const outcomes = rd.committedEntries.length > 0 ? await this.apply(rd.committedEntries) : [];
+    const outcomes = rd.committedEntries.length > 0 ? await this.apply(rd.committedEntries, commitWithApply ? rd.hardState!.commit : undefined) : [];
     this.raw.advance(rd);
     this.complete(outcomes);
     this.completeReadsUpTo(this.raw.raft.raftLog.applied);
@@ -666,7 +669,7 @@ export class RaftNode {
     if (this.raw.raft.state !== "Leader") this.byIndex.clear();
   }
 
-  private async apply(ents: Entry[]): Promise<Completion[]> {
+  private async apply(ents: Entry[], commit: number | undefined): Promise<Completion[]> {
     const t0 = performance.now();
     const ops: StateOp[] = [];
     const sessionWrites = new Map<string, { seq: number; record: Uint8Array }>();
@@ -707,12 +710,19 @@ export class RaftNode {
     }
 
     const last = ents[ents.length - 1]!;
-    await this.storage.applyBatch({
+    // Not awaited: the effects are in memory already, and the log they come from is durable,
+    // so callers may have their answers while the batch is written (a crash before it lands
+    // only means re-applying from the log). The storage runs writes in call order, so the
+    // next Ready's write queues behind it; a failed write stops the node.
+    this.storage
+      .applyBatch({
       ops,
       sessions: [...sessionWrites].map(([clientId, w]) => ({ clientId, ...w })),
       appliedIndex: last.index,
+      ...(commit !== undefined ? { commit } : {}),
       ...(confState ? { confState } : {}),
-    });
+      })
+      .catch((err: unknown) => this.die(err));
     if (confState) this.confState = confState;
     this.metrics.observeApplySeconds?.((performance.now() - t0) / 1000);
     return outcomes;

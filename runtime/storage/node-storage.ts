@@ -80,7 +80,7 @@ export class RocksNodeStorage implements NodeStorage {
       ops.push({ type: "putSession", clientId: s.clientId, session: { lastSequence: s.seq, reply: s.record } });
     }
     // Unsynced: the log these effects come from is durable (see rocks-storage.ts).
-    return this.rocks.applyBatch(ops, req.appliedIndex, req.confState, { sync: false });
+    return this.rocks.applyBatch(ops, req.appliedIndex, req.confState, { sync: false, ...(req.commit !== undefined ? { commit: req.commit } : {}) });
   }
 
   async snapshotAndCompact(index: number, confState: ConfState, compactTo: number): Promise<void> {

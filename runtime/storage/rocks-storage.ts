@@ -384,20 +384,36 @@ export class RocksStorage implements Storage {
    * applies an entry twice or half. Requires applied < appliedIndex <= the persisted commit
    * (appliedIndex === applied with nothing to write is a no-op).
    */
-  applyBatch(stateOps: readonly StateOp[], appliedIndex: number, confState?: ConfState, options: { sync?: boolean } = {}): Promise<void> {
+  applyBatch(stateOps: readonly StateOp[], appliedIndex: number, confState?: ConfState, options: { sync?: boolean; commit?: number } = {}): Promise<void> {
     return this.serialize(async () => {
       this.checkWritable();
+      // A Ready whose only durable change is a higher commit index may record it here, in the
+      // same batch, instead of in a write of its own (term and vote are unchanged).
+      let hs = this.hs;
+      if (options.commit !== undefined && options.commit !== hs.commit) {
+        if (!Number.isSafeInteger(options.commit) || options.commit < hs.commit) {
+          this.invalid(`commit ${options.commit} is below the persisted commit ${hs.commit}`);
+        }
+        if (options.commit > this.log.lastIndex()) this.invalid(`commit ${options.commit} would be beyond the last index ${this.log.lastIndex()}`);
+        hs = { ...hs, commit: options.commit };
+      }
       if (!Number.isSafeInteger(appliedIndex) || appliedIndex < 0) this.invalid(`applied index ${appliedIndex} is not a safe integer`);
       if (appliedIndex < this.applied) this.invalid(`applied index ${appliedIndex} is below the persisted ${this.applied}`);
       if (appliedIndex === this.applied) {
         if (stateOps.length === 0 && confState === undefined) return;
         this.invalid(`index ${appliedIndex} is already applied: its effects would be applied twice`);
       }
-      if (appliedIndex > this.hs.commit) this.invalid(`applied index ${appliedIndex} is beyond the persisted commit ${this.hs.commit}`);
+      if (appliedIndex > hs.commit) this.invalid(`applied index ${appliedIndex} is beyond the persisted commit ${hs.commit}`);
       const ops: BatchOp[] = stateOps.map((op) => toBatchOp(op));
       ops.push(this.put(APPLIED_INDEX_KEY, encodeU64(appliedIndex)));
       if (confState !== undefined) ops.push(this.put(CONF_STATE_KEY, this.encode(() => encodeConfState(confState))));
+      if (hs !== this.hs) {
+        const hsNew = hs;
+        ops.push(this.put(HARD_STATE_KEY, this.encode(() => encodeHardState(hsNew))));
+        ops.push(this.put(UNCOMMIT_INDEX_KEY, encodeRange(hsNew.commit, this.log.lastIndex())));
+      }
       await this.write("applyBatch", ops, options.sync ?? true);
+      this.hs = hs;
       this.applied = appliedIndex;
       if (confState !== undefined) this.cs = copyConfState(confState);
     });

@@ -77,6 +77,7 @@ export class MemoryNodeStorage implements NodeStorage {
     this.applyOps(req.ops);
     for (const s of req.sessions) this.sessions.set(s.clientId, s.record);
     this.applied = req.appliedIndex;
+    if (req.commit !== undefined) this.log.setHardState({ ...this.log.initialState().hardState, commit: req.commit });
     if (req.confState) this.log.setConfState(req.confState);
   }
 
