@@ -7,9 +7,10 @@
 // describe(), close() }; client(i) -> { put(key, value), get(key), onError(err) }.
 //
 // Like the etcd adapter: channel c talks to endpoint c % E with its own TCP connection.
-// Unlike etcd (which forwards), a raftgen follower answers a command with NotLeader and the
-// leader's address in metadata; the worker then moves to the channel of that leader, so a
-// closed-loop worker pays the redirect once, not on every request. Commands carry an
+// A raftgen follower forwards a command to the leader (as etcd does) and names the leader in
+// the response metadata; the worker then moves to a channel of that leader, as the runtime's
+// RaftClient does, so it pays the extra hop once, not on every request. Reads stay where
+// they are (any node serves linearizable reads through ReadIndex). Commands carry an
 // exactly-once session per worker (client id, sequence), as the typed client does.
 
 const path = require('node:path');
@@ -82,11 +83,34 @@ async function create(opts) {
     let c = i % channels.length;
     const clientId = `${base}/${sessions++}`;
     let seq = 0;
+    // Move this worker to the channel of an endpoint (the first channel talking to it).
+    const moveTo = (address) => {
+      const e = eps.indexOf(address);
+      if (e < 0) return false;
+      for (let k = 0; k < channels.length; k++) {
+        if (k % eps.length === e) {
+          c = k;
+          return true;
+        }
+      }
+      return false;
+    };
     const unary = (m, req) =>
       new Promise((resolve, reject) => {
-        channels[c].makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
-          err ? reject(wrapError(err)) : resolve(res),
-        );
+        const call = channels[c].makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+          if (!err) return resolve(res);
+          // Fail over here rather than only in onError: the generator's failover probes never
+          // call onError, and a handle moved to a leader that died would otherwise stay there.
+          const e = wrapError(err);
+          if (!(e.leaderAddress && moveTo(e.leaderAddress))) c = (c + 1) % channels.length;
+          reject(e);
+        });
+        // A follower that forwarded the command names the leader: go there next time, as
+        // runtime/client's RaftClient does.
+        call.on('metadata', (md) => {
+          const leader = md.get('x-raftgen-leader-address')[0];
+          if (leader) moveTo(String(leader));
+        });
       });
     return {
       get endpoint() {
@@ -99,20 +123,8 @@ async function create(opts) {
         const res = await unary(QUERY, { query: 'get', payload: key, consistency });
         return res.payload.length > 0 ? Buffer.from(res.payload.subarray(1)) : null;
       },
-      // After an error: go to the leader this node named, else to the next endpoint.
-      onError(err) {
-        const hinted = err && err.leaderAddress ? eps.indexOf(err.leaderAddress) : -1;
-        if (hinted >= 0) {
-          // The first channel on that endpoint (channel k talks to endpoint k % E).
-          for (let k = 0; k < channels.length; k++) {
-            if (k % eps.length === hinted) {
-              c = k;
-              return;
-            }
-          }
-        }
-        c = (c + 1) % channels.length;
-      },
+      // The move after an error already happened in the call itself (see unary).
+      onError() {},
     };
   }
 
