@@ -445,6 +445,45 @@ describe("writes", () => {
   });
 });
 
+describe("writes the node makes to save I/O", () => {
+  it("records a commit-only hard state in the apply batch, atomically with the effects", async () => {
+    const { dir, s } = await fresh();
+    await s.persistReady({ entries: ents(1, 5, 1), hardState: { term: 1, vote: 1, commit: 2 } });
+    await s.applyBatch([put("kv", "a", "1")], 4, undefined, { sync: false, commit: 4 });
+    expect(s.hardState()).toEqual({ term: 1, vote: 1, commit: 4 });
+    expect(s.uncommittedRange()).toEqual({ commit: 4, last: 5 });
+    await s.close();
+    const again = await open(dir);
+    expect(again.hardState()).toEqual({ term: 1, vote: 1, commit: 4 });
+    expect(again.appliedIndex()).toBe(4);
+    expect(await rows(again, "kv")).toEqual([["a", "1"]]);
+  });
+
+  it("refuses a commit going backwards or beyond the log in an apply batch, changing nothing", async () => {
+    const { s } = await fresh();
+    await s.persistReady({ entries: ents(1, 5, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+    await expectRefused(s.applyBatch([put("kv", "a", "1")], 2, undefined, { commit: 2 }), "InvalidArgument", "below the persisted commit");
+    await expectRefused(s.applyBatch([put("kv", "a", "1")], 2, undefined, { commit: 9 }), "InvalidArgument", "beyond the last index");
+    expect(s.hardState().commit).toBe(3);
+    expect(s.appliedIndex()).toBe(0);
+  });
+
+  it("skips the fsync of a commit-only Ready but never of entries or a vote", async () => {
+    const synced: boolean[] = [];
+    const { s } = await fresh();
+    const raw = s as unknown as { write(kind: string, ops: unknown, sync?: boolean): Promise<void> };
+    const original = raw.write.bind(s);
+    raw.write = (kind, ops, sync = true) => {
+      if (kind === "persistReady") synced.push(sync);
+      return original(kind, ops, sync);
+    };
+    await s.persistReady({ entries: ents(1, 2, 1), hardState: { term: 1, vote: 1, commit: 0 }, mustSync: false });
+    await s.persistReady({ entries: [], hardState: { term: 1, vote: 1, commit: 2 }, mustSync: false });
+    await s.persistReady({ entries: [], hardState: { term: 2, vote: 0, commit: 2 }, mustSync: false });
+    expect(synced).toEqual([true, false, true]);
+  });
+});
+
 describe("snapshots", () => {
   /** A node with some state: kv a..e, a session, applied 6 of 8 entries. */
   async function source(): Promise<RocksStorage> {
