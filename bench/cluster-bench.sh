@@ -16,6 +16,7 @@
 #
 # Knobs: DUR [10] WARMUP [2] REPS [3] FO_TRIALS [2] SKIP_ETCD [0] BASE_PORT [33379]
 #        TICK_MS [100] KEEP_RESULTS [] (copy the raw JSONL here)
+#        PUT_POINTS ["1 16 64 256"] GET_POINTS ["64 256"] (client counts; " " skips them)
 # Bounded: every loadgen run is time-bounded; the script stops only the processes it started.
 set -euo pipefail
 
@@ -131,11 +132,11 @@ run_point() { # label loadgen-args...
 }
 
 log "puts, 100-byte values, key space 10000"
-for c in 1 16 64 256; do
+for c in ${PUT_POINTS:-1 16 64 256}; do
   run_point "raftgen 3-node put c=$c" --op put --clients "$c" --value-size 100 --key-space 10000
 done
 log "linearizable gets"
-for c in 64 256; do
+for c in ${GET_POINTS:-64 256}; do
   run_point "raftgen 3-node get c=$c" --op get --clients "$c" --value-size 100 --key-space 10000
 done
 
