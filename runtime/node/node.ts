@@ -141,6 +141,7 @@ export class RaftNode {
   private stopped = false;
   private fatalError: Error | undefined;
   private stopWaiters: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
 
   private proposalSeq = 0;
   private readonly waiters = new Map<number, Waiter>();
@@ -470,13 +471,16 @@ export class RaftNode {
 
   /** Stop ticking, fail all waiters with Stopped, close the transport and the storage. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
-    this.transport.close();
-    if (this.running) await new Promise<void>((r) => this.stopWaiters.push(r));
-    this.failAll(new NodeError("Stopped", "node is stopping"));
-    await this.storage.close();
+    // A node that stopped itself (die) still closes its storage here.
+    this.closing ??= (async () => {
+      this.stopped = true;
+      if (this.ticker) clearInterval(this.ticker);
+      this.transport.close();
+      if (this.running) await new Promise<void>((r) => this.stopWaiters.push(r));
+      this.failAll(new NodeError("Stopped", "node is stopping"));
+      await this.storage.close();
+    })();
+    return this.closing;
   }
 
   // ---------------------------------------------------------------------------------------
