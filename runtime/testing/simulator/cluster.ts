@@ -30,6 +30,8 @@ import {
   type Message,
   MessageType,
   RawNode,
+  type ReadOnlyOption,
+  type ReadState,
   type Ready,
   SeededRandom,
   type Snapshot,
@@ -54,6 +56,11 @@ export interface NodeParams {
   maxInflightMsgs: number;
   /** 0 = unlimited. */
   maxUncommittedEntriesSize: number;
+  /**
+   * How the leader serves ReadIndex (default "safe": a heartbeat round per request; schedules
+   * never draw "lease-based"). Reads are checked only in "safe" mode (see Cluster.checkReads).
+   */
+  readOnlyOption?: ReadOnlyOption;
 }
 
 export interface ClusterSetup {
@@ -151,6 +158,36 @@ export interface ClusterStats {
   snapshotsInstalled: number;
   snapshotsBuilt: number;
   partitions: number;
+  /** readIndex calls a node took (and checked, when reads are checked). */
+  reads: number;
+  /** readIndex calls refused with ProposalDropped (no leader known). */
+  readsDropped: number;
+  /** ReadStates handed out in Readies and checked against the committed index of their request. */
+  readStates: number;
+  /** Of those, the ones a follower got from its leader (the read was forwarded). */
+  readStatesForwarded: number;
+  /** Reads served: the node applied up to the ReadState's index and its state was checked. */
+  readsServed: number;
+}
+
+/** A ReadIndex request in flight, by context. */
+interface PendingRead {
+  /** The node the client asked. */
+  node: number;
+  step: number;
+  /**
+   * The highest index known committed anywhere when the read was requested: every entry up to
+   * it was committed before the request, so the read must reflect it (thesis §6.4).
+   */
+  committedBefore: number;
+}
+
+/** A read whose ReadState arrived and that waits for its node to apply up to `index`. */
+interface ServingRead {
+  ctx: string;
+  incarnation: number;
+  index: number;
+  committedBefore: number;
 }
 
 /** A moment worth aiming a fault at: a node just became leader, or its commit index moved. */
@@ -192,6 +229,11 @@ export class Cluster {
     snapshotsInstalled: 0,
     snapshotsBuilt: 0,
     partitions: 0,
+    reads: 0,
+    readsDropped: 0,
+    readStates: 0,
+    readStatesForwarded: 0,
+    readsServed: 0,
   };
   /**
    * Drop messages from nodes outside the latest configuration, as a transport that knows the
@@ -205,6 +247,18 @@ export class Cluster {
   private pendingReports: PendingReport[] = [];
   private moments: LeaderMoment[] = [];
   private readonly leaderSeen = new Map<number, { term: number; incarnation: number; committed: number }>();
+  /** ReadIndex requests by context (kept after their answer: a duplicate answer is checked too). */
+  private readonly reads = new Map<string, PendingRead>();
+  /** Per node: reads answered and waiting for the node to apply up to their index. */
+  private readonly serving = new Map<number, ServingRead[]>();
+  /**
+   * Whether ReadStates are checked: only with the "safe" read-only option. A lease-based read
+   * is only as good as the leader's lease, which the simulator does not keep: ticks drift, a
+   * cut-off leader may step down only after a successor was elected, and a leader transfer's
+   * MsgTimeoutNow bypasses the lease. Forced on where check-quorum is on, lease reads fail the
+   * stale-read check (e.g. seeds 1254, 1266, 3890 of the default mix).
+   */
+  readonly checkReads: boolean;
 
   constructor(
     readonly setup: ClusterSetup,
@@ -212,6 +266,7 @@ export class Cluster {
     readonly trace: Trace,
   ) {
     this.ids = [...setup.universe].sort((a, b) => a - b);
+    this.checkReads = (setup.params.readOnlyOption ?? "safe") === "safe";
     this.net = new Network(rand, setup.faults);
     const voters = [...setup.voters].sort((a, b) => a - b);
     this.latestConf = { index: 1, voters, learners: [] };
@@ -290,6 +345,7 @@ export class Cluster {
         maxSizePerMsg: p.maxSizePerMsg,
         maxInflightMsgs: p.maxInflightMsgs,
         maxUncommittedEntriesSize: p.maxUncommittedEntriesSize,
+        readOnlyOption: p.readOnlyOption ?? "safe",
         applied: n.sm.length,
         logger,
       },
@@ -305,6 +361,7 @@ export class Cluster {
     n.raw = undefined;
     n.incarnation++;
     this.checker.forgetNode(n.id);
+    this.serving.delete(n.id); // its clients' reads fail with the process
     this.stats.crashes[point]++;
     this.ev(`crash ${n.id} (${point})`);
   }
@@ -409,6 +466,8 @@ export class Cluster {
     const rd = raw.ready();
     this.stats.readies++;
     this.ev(() => `ready ${n.id}: ${summarizeReady(rd)}`);
+    // The core's answers to reads are checked as soon as it hands them out, whatever happens next.
+    for (const rs of rd.readStates) this.readStateArrived(n, rs);
     const crashAt = typeof crash === "function" ? crash(rd) : crash;
     if (crashAt === "after-ready") return this.crashed(n, crashAt);
 
@@ -434,6 +493,7 @@ export class Cluster {
     // 4. Apply, each entry durable together with the applied index.
     const upTo = crashAt === "mid-apply" ? this.rand.int(rd.committedEntries.length + 1) : rd.committedEntries.length;
     for (let k = 0; k < upTo; k++) this.applyEntry(n, rd.committedEntries[k]!);
+    this.serveReads(n);
     if (crashAt === "mid-apply") return this.crashed(n, crashAt);
 
     raw.advance(rd);
@@ -566,6 +626,107 @@ export class Cluster {
     } finally {
       this.observe(n);
     }
+  }
+
+  /**
+   * A client asks `n` for a linearizable read (ReadIndex, thesis §6.4) with the unique context
+   * `ctx`. Records the highest index known committed at this moment; the ReadState for `ctx`
+   * must not be below it. Returns whether the node took the request (false: no leader known).
+   */
+  readIndex(n: SimNode, ctx: string): boolean {
+    const raw = n.raw;
+    if (!raw) return false;
+    const committedBefore = this.committedAnywhere();
+    try {
+      raw.readIndex(textBytes(ctx));
+      this.stats.reads++;
+      this.reads.set(ctx, { node: n.id, step: this.step, committedBefore });
+      this.ev(`read ${ctx} at ${n.id} (committed before: ${committedBefore})`);
+      return true;
+    } catch (err) {
+      if (!isRaftError(err, "ProposalDropped")) throw err;
+      this.stats.readsDropped++;
+      this.ev(`read ${ctx} at ${n.id}: dropped`);
+      return false;
+    } finally {
+      this.observe(n);
+    }
+  }
+
+  /**
+   * The highest index whose entry is known to have been committed by now: the highest commit
+   * index any leader reached in the run (the checker watches them after every operation), the
+   * commit index of any node that is up (it was told by a leader or restored from its durable
+   * hard state or snapshot), and the length of the longest applied sequence. Each of them is an
+   * entry whose commit completed already (its client may have been answered), never one that is
+   * merely replicated or proposed.
+   */
+  committedAnywhere(): number {
+    let hi = Math.max(this.checker.maxCommitted, this.checker.applied.length);
+    for (const id of this.ids) {
+      const raw = this.nodes.get(id)!.raw;
+      if (raw) hi = Math.max(hi, raw.raft.raftLog.committed);
+    }
+    return hi;
+  }
+
+  /** A ReadState handed out by `n`: it must cover everything committed before its request. */
+  private readStateArrived(n: SimNode, rs: ReadState): void {
+    const ctx = bytesToText(rs.requestCtx);
+    const req = this.reads.get(ctx);
+    this.ev(`  ${n.id} read state ${ctx} at index ${rs.index}`);
+    if (!req) throw new SafetyViolation("driver contract", `node ${n.id} answered a read ${JSON.stringify(ctx)} nobody asked for`);
+    if (req.node !== n.id) {
+      throw new SafetyViolation("driver contract", `node ${n.id} answered read ${ctx}, which was asked of node ${req.node}`);
+    }
+    if (!this.checkReads) return;
+    this.stats.readStates++;
+    if (n.raw!.raft.state !== "Leader") this.stats.readStatesForwarded++;
+    if (rs.index < req.committedBefore) {
+      throw new SafetyViolation(
+        "stale read",
+        `node ${n.id} answered read ${ctx} (asked at step ${req.step}) with read index ${rs.index}, ` +
+          `but index ${req.committedBefore} was committed before the read was asked`,
+      );
+    }
+    let list = this.serving.get(n.id);
+    if (!list) {
+      list = [];
+      this.serving.set(n.id, list);
+    }
+    list.push({ ctx, incarnation: n.incarnation, index: rs.index, committedBefore: req.committedBefore });
+    this.serveReads(n);
+  }
+
+  /**
+   * Serve the reads whose index `n` has applied: its state must then hold every entry committed
+   * before the request, as the run's one applied sequence has them (state-machine safety makes
+   * the last one enough).
+   */
+  private serveReads(n: SimNode): void {
+    const list = this.serving.get(n.id);
+    if (!list || list.length === 0) return;
+    const applied = n.sm.length;
+    const g = this.checker.applied;
+    const waiting: ServingRead[] = [];
+    for (const s of list) {
+      if (s.incarnation !== n.incarnation) continue;
+      if (applied < s.index) {
+        waiting.push(s);
+        continue;
+      }
+      const k = s.committedBefore;
+      if (applied < k || (k > 0 && n.sm[k - 1] !== g[k - 1])) {
+        throw new SafetyViolation(
+          "stale read",
+          `node ${n.id} served read ${s.ctx} at applied index ${applied} without entry ${k}, committed before the read was asked`,
+        );
+      }
+      this.stats.readsServed++;
+      this.ev(`  ${n.id} served read ${s.ctx} (read index ${s.index}, applied ${applied})`);
+    }
+    if (waiting.length > 0) this.serving.set(n.id, waiting);
+    else this.serving.delete(n.id);
   }
 
   transferLeader(n: SimNode, to: number): void {

@@ -1,10 +1,12 @@
 // One random schedule of the simulator, derived entirely from its seed: the cluster's shape
 // and parameters, then a chaos phase of `steps` random actions (deliveries, ticks, Ready
-// cycles, client proposals, membership changes, partitions, crashes at any point of the
-// driver, restarts, compactions, leader transfers), then a liveness phase: heal everything,
-// restart every node, and require that within a bounded number of ticks a leader commits a new
-// proposal on every live member. The SafetyChecker runs after every operation; at the end the
-// logs and state machines of all nodes are also compared the slow, obvious way.
+// cycles, client proposals, ReadIndex reads, membership changes, partitions, crashes at any
+// point of the driver, restarts, compactions, leader transfers), then a liveness phase: heal
+// everything, restart every node, and require that within a bounded number of ticks a leader
+// commits a new proposal on every live member. The SafetyChecker runs after every operation;
+// every ReadState is checked against the highest index committed before its read was asked
+// (Cluster.readIndex); at the end the logs and state machines of all nodes are also compared
+// the slow, obvious way.
 //
 // The seed decides everything, including the cluster size (even seeds: 3 voters and one spare
 // node; odd seeds: 5 voters and one spare), the Raft options (pre-vote and check-quorum on in
@@ -83,7 +85,8 @@ export type ChaosAction =
   | "crash"
   | "restart"
   | "compact"
-  | "transfer";
+  | "transfer"
+  | "read";
 
 export const DEFAULT_WEIGHTS: Readonly<Record<ChaosAction, number>> = Object.freeze({
   deliver: 40,
@@ -96,6 +99,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<ChaosAction, number>> = Object.fre
   restart: 2,
   compact: 2,
   transfer: 0.5,
+  read: 4,
 });
 
 export const CALM_WEIGHTS: Readonly<Record<ChaosAction, number>> = Object.freeze({
@@ -255,6 +259,7 @@ export function runSchedule(seed: number, options: ScheduleOptions = {}): Schedu
 
 class ScheduleRun {
   private commands = 0;
+  private readsAsked = 0;
 
   constructor(
     private readonly config: SimulationConfig,
@@ -327,6 +332,17 @@ class ScheduleRun {
         const members = up.filter((n) => c.isMember(n.id));
         const to = members.length > 0 && r.chance(0.9) ? members : up;
         if (to.length > 0) c.propose(r.pick(to), `c${++this.commands}`);
+        return;
+      }
+      case "read": {
+        // A linearizable read (ReadIndex) at a live node, leader or follower, mostly members.
+        // Clients often go to a node that believes it leads, which may be a deposed leader cut
+        // off from its successor: the read that a broken ReadIndex would answer stale.
+        const up = c.upNodes();
+        const leaders = up.filter((n) => n.raw!.raft.state === "Leader");
+        const members = up.filter((n) => c.isMember(n.id));
+        const to = leaders.length > 0 && r.chance(0.4) ? leaders : members.length > 0 && r.chance(0.9) ? members : up;
+        if (to.length > 0) c.readIndex(r.pick(to), `r${++this.readsAsked}`);
         return;
       }
       case "confChange":

@@ -19,6 +19,11 @@ export type SimProperty =
   | "leader completeness"
   /** All nodes apply the same entry at the same index (§5.4.3). */
   | "state machine safety"
+  /**
+   * A ReadIndex answer (ReadState) below an index committed before the read was asked, or a
+   * read served from a state machine missing such an entry (thesis §6.4).
+   */
+  | "stale read"
   /** After healing, the cluster elects a leader and commits on every live member. */
   | "liveness"
   /** The core threw an error it should never throw (RaftInvariantError or an unexpected one). */
