@@ -68,7 +68,7 @@ export const TRANSPORT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": 64 * 1024 * 1024,
   "grpc.max_send_message_length": 64 * 1024 * 1024,
   "grpc.initial_reconnect_backoff_ms": 100,
-  "grpc.max_reconnect_backoff_ms": 2_000,
+  "grpc.max_reconnect_backoff_ms": 1_000,
 };
 
 /** Server-side options that accept the clients' keepalive pings. */
@@ -134,7 +134,7 @@ export class GrpcTransport {
       maxQueuedMessages: opts.maxQueuedMessages ?? 4096,
       maxBatchMessages: opts.maxBatchMessages ?? 256,
       backoffMinMs: opts.backoffMinMs ?? 50,
-      backoffMaxMs: opts.backoffMaxMs ?? 2_000,
+      backoffMaxMs: opts.backoffMaxMs ?? 1_000,
       channelOptions: { ...TRANSPORT_CHANNEL_OPTIONS, ...opts.channelOptions },
     };
   }
