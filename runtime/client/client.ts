@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { NodeError, type NodeErrorCode } from "../node/errors.js";
-import { adminDefinition, stateMachineDefinition } from "../server/services.js";
+import { adminDefinition, stateMachineDefinition } from "../server/definitions.js";
 import { CLUSTER_ID_METADATA, CODE_METADATA, LEADER_ADDRESS_METADATA, LEADER_ID_METADATA } from "../server/status-codes.js";
 
 export interface ClientOptions {

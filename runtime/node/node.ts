@@ -290,51 +290,40 @@ export class RaftNode {
       for (const p of batch) p.reject(e);
       return;
     }
+    // On a leader the batch took the last batch.length slots of the log.
     const leader = this.raw.raft.state === "Leader";
     let index = this.raw.raft.raftLog.lastIndex() - batch.length;
     for (const p of batch) {
       index++;
-      const timer = setTimeout(() => {
-        if (this.waiters.delete(p.seq)) {
-          this.metrics.proposal?.("failed");
-          p.reject(new NodeError("Timeout", `proposal ${this.id}:${p.seq} not applied within ${p.timeoutMs} ms; it may still be applied`));
-        }
-      }, p.timeoutMs);
-      const w: Waiter = { resolve: p.resolve, reject: p.reject, timer, kind: "command" };
-      if (leader) {
-        w.index = index;
-        this.byIndex.set(index, p.seq);
-      }
-      this.waiters.set(p.seq, w);
+      this.addWaiter(p.seq, "command", p.timeoutMs, p.resolve, p.reject, leader ? index : undefined);
     }
   }
 
-  private submit(seq: number, kind: Waiter["kind"], timeoutMs: number, propose: () => void): Promise<CommandResult> {
-    return new Promise<CommandResult>((resolve, reject) => {
-      try {
-        propose();
-      } catch (err) {
-        if (isRaftError(err, "ProposalDropped")) {
-          reject(this.notLeader(err.message));
-          return;
-        }
-        reject(err);
-        return;
+  /**
+   * Wait for the outcome of proposal `seq`: settled when its entry is applied here (apply),
+   * failed with Dropped when `index` (its slot, known when proposed as leader) is applied
+   * with another entry, or with Timeout.
+   */
+  private addWaiter(
+    seq: number,
+    kind: Waiter["kind"],
+    timeoutMs: number,
+    resolve: (r: CommandResult) => void,
+    reject: (e: Error) => void,
+    index: number | undefined,
+  ): void {
+    const timer = setTimeout(() => {
+      if (this.waiters.delete(seq)) {
+        this.metrics.proposal?.("failed");
+        reject(new NodeError("Timeout", `proposal ${this.id}:${seq} not applied within ${timeoutMs} ms; it may still be applied`));
       }
-      const timer = setTimeout(() => {
-        if (this.waiters.delete(seq)) {
-          this.metrics.proposal?.("failed");
-          reject(new NodeError("Timeout", `proposal ${this.id}:${seq} not applied within ${timeoutMs} ms; it may still be applied`));
-        }
-      }, timeoutMs);
-      const w: Waiter = { resolve, reject, timer, kind };
-      if (this.raw.raft.state === "Leader") {
-        w.index = this.raw.raft.raftLog.lastIndex();
-        this.byIndex.set(w.index, seq);
-      }
-      this.waiters.set(seq, w);
-      this.schedule();
-    });
+    }, timeoutMs);
+    const w: Waiter = { resolve, reject, timer, kind };
+    if (index !== undefined) {
+      w.index = index;
+      this.byIndex.set(index, seq);
+    }
+    this.waiters.set(seq, w);
   }
 
   /** Run a query with the given consistency. */
@@ -409,15 +398,18 @@ export class RaftNode {
   private proposeConfChange(cc: ConfChange): Promise<CommandResult> {
     this.checkRunning();
     const seq = ++this.proposalSeq;
-    return this.submit(seq, "confchange", this.cfg.proposalTimeoutMs, () => {
+    return new Promise<CommandResult>((resolve, reject) => {
       try {
         this.raw.proposeConfChange(cc, encodeProposalId({ node: this.id, seq }));
       } catch (err) {
-        if (isRaftError(err, "ProposalDropped") && this.raw.raft.state === "Leader") {
-          throw new NodeError("FailedPrecondition", err.message);
-        }
-        throw err;
+        if (!isRaftError(err, "ProposalDropped")) throw err;
+        // A leader refuses a change while another is pending; a follower knows no leader.
+        reject(this.raw.raft.state === "Leader" ? new NodeError("FailedPrecondition", err.message) : this.notLeader(err.message));
+        return;
       }
+      const leader = this.raw.raft.state === "Leader";
+      this.addWaiter(seq, "confchange", this.cfg.proposalTimeoutMs, resolve, reject, leader ? this.raw.raft.raftLog.lastIndex() : undefined);
+      this.schedule();
     });
   }
 

@@ -21,7 +21,7 @@ export interface Config {
   electionTick: number;
   /** Ticks between the leader's heartbeats. */
   heartbeatTick: number;
-  /** The seeded random source for election jitter (the core never uses Math.random). */
+  /** The seeded random source for election jitter: the core's only source of randomness. */
   rand: RandomSource;
   /**
    * The last applied index, when restarting. Entries up to it are not handed out again.

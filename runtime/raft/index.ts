@@ -1,6 +1,7 @@
 // The public surface of the Raft core, by explicit named exports (no `export *`).
 //
-// The core is a deterministic state machine: no I/O, no timers, no Date, no Math.random.
+// The core is a deterministic state machine: no I/O, no timers, no clock, no global
+// randomness (boundaries.test.ts enforces it).
 // A driver (runtime/node) feeds it ticks and messages and acts on its Ready.
 
 // ---- for applications and drivers ----

@@ -17,7 +17,6 @@ import {
   type Message,
   MessageType,
   isEmptySnapshot,
-  messageTypeName,
   payloadSize,
 } from "./types.js";
 

@@ -9,8 +9,8 @@
 //
 // The leader-side handling of messages lives in raft-leader.ts, split by role (STYLE 7.1).
 //
-// This file must not do I/O, use timers, Date, Math.random or process: time comes from
-// tick() and randomness from Config.rand.
+// This file must not do I/O, read a clock, use timers, global randomness or host globals:
+// time comes from tick() and randomness from Config.rand.
 
 import { restoreConfig, applyChange } from "./confchange/changer.js";
 import { type ResolvedConfig, type Config, resolveConfig } from "./config.js";
@@ -34,7 +34,6 @@ import {
   type SoftState,
   type StateRole,
   isEmptyHardState,
-  isEmptySnapshot,
   messageTypeName,
   newMessage,
   payloadSize,
@@ -773,10 +772,5 @@ export class Raft {
     this.raftLog.committed = hs.commit;
     this.term = hs.term;
     this.vote = hs.vote;
-  }
-
-  /** Whether a snapshot is pending to be persisted and applied. */
-  hasUnstableSnapshot(): boolean {
-    return !isEmptySnapshot(this.raftLog.unstable.snapshot);
   }
 }

@@ -1,5 +1,5 @@
-// The seeded random source of the core. The core never calls Math.random: the only
-// randomness it uses (the randomized election timeout, Raft §5.2) comes through
+// The seeded random source of the core. The core never uses the platform's global random
+// number generator: the only randomness it uses (the randomized election timeout, Raft §5.2) comes through
 // Config.rand, so a run is replayable from its seed.
 //
 // This file must stay free of I/O and of global state.

@@ -14,7 +14,8 @@
 // One Ready may be outstanding at a time. step() and the other inputs may be called
 // between ready() and advance(); what they produce comes in the next Ready.
 //
-// This file must not do I/O, use timers, Date, Math.random or process.
+// This file must not do I/O, read a clock, use timers or global randomness, or touch the
+// host environment (boundaries.test.ts enforces it).
 
 import type { Config } from "./config.js";
 import { encodeConfChange } from "./confchange-codec.js";

@@ -13,7 +13,8 @@ import { RocksNodeStorage } from "../storage/node-storage.js";
 import { GrpcTransport, TRANSPORT_SERVER_OPTIONS, raftTransportDefinition } from "../transport/index.js";
 import { startHttp } from "./http.js";
 import { createNodeMetrics } from "./metrics.js";
-import { adminDefinition, adminService, stateMachineDefinition, stateMachineService } from "./services.js";
+import { adminDefinition, stateMachineDefinition } from "./definitions.js";
+import { adminService, stateMachineService } from "./services.js";
 
 export interface NodeServerOptions {
   id: number;

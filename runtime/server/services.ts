@@ -6,19 +6,11 @@
 // This module does no I/O of its own.
 
 import * as grpc from "@grpc/grpc-js";
-import { loadProtoRoot } from "../codec/proto-files.js";
 import { NodeError } from "../node/errors.js";
 import type { Consistency, RaftNode } from "../node/node.js";
-import { decodeRequest, safeNumber, serviceDefinition } from "../transport/rpc.js";
+import { decodeRequest, safeNumber } from "../transport/rpc.js";
+import { adminRoot, serviceRoot, stateMachineDefinition } from "./definitions.js";
 import { CLUSTER_ID_METADATA, LEADER_ADDRESS_METADATA, toStatus } from "./status-codes.js";
-
-const serviceRoot = loadProtoRoot("service.proto");
-const adminRoot = loadProtoRoot("admin.proto");
-const SM_SERVICE = serviceRoot.lookupService("raftgen.service.v1.StateMachine");
-const ADMIN_SERVICE = adminRoot.lookupService("raftgen.admin.v1.RaftAdmin");
-
-export const stateMachineDefinition: grpc.ServiceDefinition = serviceDefinition(SM_SERVICE);
-export const adminDefinition: grpc.ServiceDefinition = serviceDefinition(ADMIN_SERVICE);
 
 const type = (root: typeof serviceRoot, name: string) => root.lookupType(name);
 const CommandRequest = type(serviceRoot, "raftgen.service.v1.CommandRequest");

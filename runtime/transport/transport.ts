@@ -158,10 +158,6 @@ export class GrpcTransport {
     this.peers.delete(id);
   }
 
-  peerAddress(id: number): string | undefined {
-    return this.peers.get(id)?.address;
-  }
-
   /** Queue messages for their peers. Never blocks, never throws for a missing peer. */
   send(msgs: readonly Message[]): void {
     for (const m of msgs) {
@@ -359,10 +355,6 @@ export class GrpcTransport {
 
   get log(): Logger {
     return this.logger;
-  }
-
-  isClosed(): boolean {
-    return this.closed;
   }
 
   close(): void {

@@ -26,6 +26,7 @@ import {
   CRASH_POINTS,
   Cluster,
   type ClusterStats,
+  emptyClusterStats,
   type LogView,
   NEMESIS_WEIGHTS,
   NO_FAULTS,
@@ -66,30 +67,6 @@ interface BatchSummary {
   stats: ClusterStats;
 }
 
-function emptyStats(): ClusterStats {
-  return {
-    readies: 0,
-    delivered: 0,
-    lost: 0,
-    proposals: 0,
-    proposalsDropped: 0,
-    confChangesProposed: 0,
-    confChangesApplied: 0,
-    transfers: 0,
-    crashes: { idle: 0, "after-ready": 0, "after-send": 0, "after-persist": 0, "mid-apply": 0 },
-    restarts: 0,
-    compactions: 0,
-    snapshotsInstalled: 0,
-    snapshotsBuilt: 0,
-    partitions: 0,
-    reads: 0,
-    readsDropped: 0,
-    readStates: 0,
-    readStatesForwarded: 0,
-    readsServed: 0,
-  };
-}
-
 /** Run the schedules of `seeds`; the first failure throws its SimulationError as is. */
 function runBatch(seeds: readonly number[]): BatchSummary {
   const t0 = performance.now();
@@ -101,7 +78,7 @@ function runBatch(seeds: readonly number[]): BatchSummary {
     maxLivenessTicks: 0,
     preVoteOff: 0,
     checkQuorumOff: 0,
-    stats: emptyStats(),
+    stats: emptyClusterStats(),
   };
   for (const seed of seeds) {
     let cfg: SimulationConfig | undefined;

@@ -656,23 +656,3 @@ describe("snapshots", () => {
     await expectRefused(a.compact(7), "InvalidArgument", "beyond the snapshot index 6");
   });
 });
-
-describe("cost", () => {
-  it("measures one synced persistReady and one applyBatch", async () => {
-    const { s } = await fresh();
-    const n = 40;
-    let t = performance.now();
-    for (let i = 1; i <= n; i++) {
-      await s.persistReady({ entries: ents(i, i, 1, () => new Uint8Array(100)), hardState: { term: 1, vote: 1, commit: i } });
-    }
-    const persistMs = (performance.now() - t) / n;
-    t = performance.now();
-    for (let i = 1; i <= n; i++) {
-      await s.applyBatch([put("kv", `k${i}`, "v".repeat(100)), put("kv", `j${i}`, "w"), { type: "delete", table: "kv", key: `x${i}` }], i);
-    }
-    const applyMs = (performance.now() - t) / n;
-    console.info(`storage cost: persistReady (1 entry of 100 B + hard state, synced) ${persistMs.toFixed(2)} ms; applyBatch (3 ops, synced) ${applyMs.toFixed(2)} ms`);
-    expect(persistMs).toBeGreaterThan(0);
-    expect(applyMs).toBeGreaterThan(0);
-  });
-});

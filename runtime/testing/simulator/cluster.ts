@@ -190,6 +190,32 @@ interface ServingRead {
   committedBefore: number;
 }
 
+
+/** All-zero counters (a cluster starts with them; summaries add them up). */
+export function emptyClusterStats(): ClusterStats {
+  return {
+    readies: 0,
+    delivered: 0,
+    lost: 0,
+    proposals: 0,
+    proposalsDropped: 0,
+    confChangesProposed: 0,
+    confChangesApplied: 0,
+    transfers: 0,
+    crashes: { idle: 0, "after-ready": 0, "after-send": 0, "after-persist": 0, "mid-apply": 0 },
+    restarts: 0,
+    compactions: 0,
+    snapshotsInstalled: 0,
+    snapshotsBuilt: 0,
+    partitions: 0,
+    reads: 0,
+    readsDropped: 0,
+    readStates: 0,
+    readStatesForwarded: 0,
+    readsServed: 0,
+  };
+}
+
 /** A moment worth aiming a fault at: a node just became leader, or its commit index moved. */
 export interface LeaderMoment {
   id: number;
@@ -214,27 +240,7 @@ export class Cluster {
   step = 0;
   /** The configuration of the highest-index conf change any node applied (bootstrap: index 1). */
   latestConf: { index: number; voters: number[]; learners: number[] };
-  readonly stats: ClusterStats = {
-    readies: 0,
-    delivered: 0,
-    lost: 0,
-    proposals: 0,
-    proposalsDropped: 0,
-    confChangesProposed: 0,
-    confChangesApplied: 0,
-    transfers: 0,
-    crashes: { idle: 0, "after-ready": 0, "after-send": 0, "after-persist": 0, "mid-apply": 0 },
-    restarts: 0,
-    compactions: 0,
-    snapshotsInstalled: 0,
-    snapshotsBuilt: 0,
-    partitions: 0,
-    reads: 0,
-    readsDropped: 0,
-    readStates: 0,
-    readStatesForwarded: 0,
-    readsServed: 0,
-  };
+  readonly stats: ClusterStats = emptyClusterStats();
   /**
    * Drop messages from nodes outside the latest configuration, as a transport that knows the
    * membership does (etcd rejects messages from removed members). Off during the chaos phase,

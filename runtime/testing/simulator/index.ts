@@ -26,6 +26,7 @@ export type { SimProperty } from "./trace.js";
 
 // ---- for tools and custom scenarios: the building blocks ----
 export { Cluster, SimNode, CRASH_POINTS, BOOT_ITEM, encodeStateMachine, decodeStateMachine, summarizeReady, textBytes } from "./cluster.js";
+export { emptyClusterStats } from "./cluster.js";
 export type { ClusterSetup, ClusterStats, CrashPoint, LeaderMoment, NodeParams } from "./cluster.js";
 export { SafetyChecker, SafetyViolation, bytesToText, entryContent } from "./checker.js";
 export type { LogView } from "./checker.js";
