@@ -257,6 +257,8 @@ export class RaftNode {
   propose(command: string, payload: Uint8Array, session?: Session, timeoutMs = this.cfg.proposalTimeoutMs): Promise<CommandResult> {
     this.checkRunning();
     if (!this.sm.hasCommand(command)) return Promise.reject(new NodeError("InvalidArgument", `unknown command ${JSON.stringify(command)}`));
+    const bad = this.checkInput(() => this.sm.checkCommand?.(command, payload));
+    if (bad) return Promise.reject(bad);
     if (this.waiters.size + this.queued.length >= this.cfg.maxPendingProposals) {
       return Promise.reject(new NodeError("Timeout", `too many pending proposals (${this.waiters.size}); retry later`));
     }
@@ -272,6 +274,16 @@ export class RaftNode {
       this.queued.push({ seq, data: encodeCommand(env), context: encodeProposalId({ node: this.id, seq }), resolve, reject, timeoutMs });
       this.schedule();
     });
+  }
+
+  /** Run the state machine's optional payload check; its error, as InvalidArgument. */
+  private checkInput(check: () => void): NodeError | undefined {
+    try {
+      check();
+      return undefined;
+    } catch (err) {
+      return new NodeError("InvalidArgument", err instanceof Error ? err.message : String(err), {}, { cause: err });
+    }
   }
 
   /**
@@ -330,6 +342,8 @@ export class RaftNode {
   query(name: string, payload: Uint8Array, consistency: Consistency = "linearizable", timeoutMs = this.cfg.readTimeoutMs): Promise<CommandResult> {
     this.checkRunning();
     if (!this.sm.hasQuery(name)) return Promise.reject(new NodeError("InvalidArgument", `unknown query ${JSON.stringify(name)}`));
+    const bad = this.checkInput(() => this.sm.checkQuery?.(name, payload));
+    if (bad) return Promise.reject(bad);
     if (consistency === "stale") return Promise.resolve(this.runQuery(name, payload));
     const r = this.raw.raft;
     if (consistency === "lease" && r.state === "Leader" && r.checkQuorum && r.committedEntryInCurrentTerm()) {

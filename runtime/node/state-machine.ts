@@ -66,6 +66,13 @@ export interface StateMachine {
   /** Whether `command` / `query` exist (checked before proposing, so typos fail fast). */
   hasCommand(command: string): boolean;
   hasQuery(query: string): boolean;
+  /**
+   * Optional gateway checks of a payload, run before a command is proposed or a query runs:
+   * throwing refuses the call with InvalidArgument (the error's message), so malformed input
+   * never reaches the log. Called only for names hasCommand/hasQuery accept.
+   */
+  checkCommand?(command: string, payload: Uint8Array): void;
+  checkQuery?(query: string, payload: Uint8Array): void;
 }
 
 /** The in-memory form of a key: its storage encoding as a latin1 string (order-preserving). */

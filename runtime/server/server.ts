@@ -1,7 +1,7 @@
 // NodeServer: one raftgen node as a server. It opens the RocksDB data directory (refusing a
 // foreign, newer or corrupt one with a clear message), starts the node, and serves one gRPC
-// port (RaftTransport + RaftAdmin + the application's StateMachine service) and one HTTP port
-// (/status, /healthz, /metrics).
+// port (RaftTransport + RaftAdmin + the application's StateMachine service + any extra
+// services, such as a spec's typed service) and one HTTP port (/status, /healthz, /metrics).
 //
 // This module composes; the logic lives in runtime/node, runtime/storage, runtime/transport.
 
@@ -14,7 +14,7 @@ import { GrpcTransport, TRANSPORT_SERVER_OPTIONS, raftTransportDefinition } from
 import { startHttp } from "./http.js";
 import { createNodeMetrics } from "./metrics.js";
 import { adminDefinition, stateMachineDefinition } from "./definitions.js";
-import { adminService, stateMachineService } from "./services.js";
+import { type GrpcService, NodeGateway, adminService, stateMachineService } from "./services.js";
 
 export interface NodeServerOptions {
   id: number;
@@ -31,6 +31,12 @@ export interface NodeServerOptions {
   /** Start as a node waiting to be added (no founding membership). */
   join?: boolean;
   stateMachine: StateMachine;
+  /**
+   * Extra gRPC services to serve on the node's port beside the built-in ones (a spec's typed
+   * service). They get the node's gateway, so they share its command path (leader check,
+   * forwarding, propose), query path and error mapping. Called once, after the node started.
+   */
+  services?: (gateway: NodeGateway) => readonly GrpcService[];
   /** Node tuning (tickMs, electionTicks, snapshotEntries, ...). */
   node?: Partial<Omit<NodeConfig, "id" | "clusterId" | "peers" | "logger" | "metrics">>;
   logger?: Logger;
@@ -68,10 +74,11 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
   server.addService(raftTransportDefinition, transport.serviceImplementation());
   let grpcAddress = "";
   server.addService(adminDefinition, adminService(node, () => grpcAddress));
-  const smService = stateMachineService(node);
-  server.addService(stateMachineDefinition, smService);
+  const gateway = new NodeGateway(node);
+  server.addService(stateMachineDefinition, stateMachineService(gateway));
   let http: Awaited<ReturnType<typeof startHttp>> | undefined;
   try {
+    for (const extra of o.services?.(gateway) ?? []) server.addService(extra.definition, extra.implementation);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host}:${o.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
@@ -79,6 +86,7 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
     http = await startHttp(host, o.httpPort, node, transport.stats, metrics.registry);
   } catch (err) {
     server.forceShutdown();
+    gateway.close();
     await node.stop();
     throw err;
   }
@@ -100,7 +108,7 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
             resolve();
           });
         });
-        smService.close();
+        gateway.close();
         await new Promise<void>((resolve) => httpServer.server.close(() => resolve()));
         await node.stop();
       })();

@@ -1,13 +1,16 @@
 // The gRPC services a node serves besides the transport: the generic application service
-// (proto/service.proto: Command, Query) and the admin service (proto/admin.proto). Handlers
-// decode and validate at this gateway, call the node, and map every error through toStatus:
-// nothing a client sends can throw out of a handler.
+// (proto/service.proto: Command, Query), the admin service (proto/admin.proto), and the
+// gateway that application services share (NodeGateway: one command path with the leader
+// check and forwarding, one query path, session and consistency parsing). A spec's typed
+// service (runtime/codegen-v1/grpc-service.ts) is built on the same gateway, so both take the
+// same path to the log. Handlers decode and validate at this gateway, call the node, and map
+// every error through toStatus: nothing a client sends can throw out of a handler.
 //
 // This module does no I/O of its own.
 
 import * as grpc from "@grpc/grpc-js";
 import { NodeError } from "../node/errors.js";
-import type { Consistency, RaftNode } from "../node/node.js";
+import type { CommandResult, Consistency, RaftNode, Session } from "../node/node.js";
 import { decodeRequest, safeNumber } from "../transport/rpc.js";
 import { adminRoot, serviceRoot, stateMachineDefinition } from "./definitions.js";
 import { CLUSTER_ID_METADATA, LEADER_ADDRESS_METADATA, toStatus } from "./status-codes.js";
@@ -19,15 +22,36 @@ const StatusRequest = type(adminRoot, "raftgen.admin.v1.StatusRequest");
 const MemberRequest = type(adminRoot, "raftgen.admin.v1.MemberRequest");
 const TransferLeaderRequest = type(adminRoot, "raftgen.admin.v1.TransferLeaderRequest");
 
+/** Request metadata of typed services: the exactly-once session's client id (optional). */
+export const SESSION_CLIENT_ID_METADATA = "x-raftgen-client-id";
+/** Request metadata of typed services: the session's sequence (decimal, >= 1; with a client id). */
+export const SESSION_SEQUENCE_METADATA = "x-raftgen-sequence";
+/** Request metadata of typed services: a query's consistency (linearizable, lease or stale). */
+export const CONSISTENCY_METADATA = "x-raftgen-consistency";
+/** Set on calls a follower forwards to its leader, so that they are never forwarded twice. */
+const FORWARDED_METADATA = "x-raftgen-forwarded";
+/** Request metadata a forwarded call keeps (the rest of the call is its body). */
+const FORWARDED_KEEP = [CLUSTER_ID_METADATA, SESSION_CLIENT_ID_METADATA, SESSION_SEQUENCE_METADATA];
+const FORWARD_TIMEOUT_MS = 10_000;
+
 const CONSISTENCIES = new Set<string>(["linearizable", "lease", "stale"]);
 
-type Unary = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
+type UnaryCall = grpc.ServerUnaryCall<Buffer, unknown>;
+type Unary = (call: UnaryCall, callback: grpc.sendUnaryData<unknown>) => void;
+/** A handler body: the raw request bytes in, a reply (object or encoded bytes) out. */
+export type UnaryHandler = (req: Buffer, call: UnaryCall) => Promise<unknown>;
+
+/** A gRPC service to serve on a node's port: grpc-js definition plus implementation. */
+export interface GrpcService {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
 
 /**
  * A unary handler that never throws: errors go through toStatus (or are relayed as they are).
  * A caller that names another cluster (CLUSTER_ID_METADATA) is refused before the handler runs.
  */
-function clusterUnary(clusterId: string, fn: (req: Buffer, call: grpc.ServerUnaryCall<Buffer, unknown>) => Promise<unknown>): Unary {
+function clusterUnary(clusterId: string, fn: UnaryHandler): Unary {
   return (call, callback) => {
     const claimed = call.metadata.get(CLUSTER_ID_METADATA).map((v) => v.toString());
     if (claimed.some((id) => id !== clusterId)) {
@@ -35,8 +59,14 @@ function clusterUnary(clusterId: string, fn: (req: Buffer, call: grpc.ServerUnar
       callback(toStatus(new NodeError("FailedPrecondition", `cluster id mismatch: this node is in cluster ${JSON.stringify(clusterId)}, the call is for ${named}`)));
       return;
     }
-    fn(call.request, call).then(
-      (reply) => callback(null, reply),
+    let reply: Promise<unknown>;
+    try {
+      reply = fn(call.request, call);
+    } catch (err) {
+      reply = Promise.reject(err);
+    }
+    reply.then(
+      (r) => callback(null, r),
       (err: unknown) => callback(err instanceof RelayedError ? err.status : toStatus(err)),
     );
   };
@@ -49,10 +79,6 @@ class RelayedError extends Error {
   }
 }
 
-/** Set on calls a follower forwards to its leader, so that they are never forwarded twice. */
-const FORWARDED_METADATA = "x-raftgen-forwarded";
-const FORWARD_TIMEOUT_MS = 10_000;
-
 /**
  * Forwards commands that reach a follower to the leader over gRPC and relays the reply (as
  * etcd does), so any node accepts writes; a client that follows NotLeader hints, like
@@ -61,18 +87,19 @@ const FORWARD_TIMEOUT_MS = 10_000;
 class Forwarder {
   private readonly clients = new Map<string, grpc.Client>();
 
-  forward(address: string, path: string, request: Buffer, call: grpc.ServerUnaryCall<Buffer, unknown>): Promise<Buffer> {
+  forward(address: string, path: string, call: UnaryCall): Promise<Buffer> {
     let client = this.clients.get(address);
     if (!client) {
       client = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5_000 });
       this.clients.set(address, client);
     }
     const metadata = new grpc.Metadata();
+    for (const key of FORWARDED_KEEP) for (const v of call.metadata.get(key)) metadata.add(key, v);
     metadata.set(FORWARDED_METADATA, "1");
     const deadline = call.getDeadline();
     const bounded = deadline === Infinity ? Date.now() + FORWARD_TIMEOUT_MS : deadline;
     return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, request, metadata, { deadline: bounded }, (err, reply) => {
+      client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, call.request, metadata, { deadline: bounded }, (err, reply) => {
         if (err) reject(new RelayedError(err));
         else resolve(reply!);
       });
@@ -85,39 +112,89 @@ class Forwarder {
   }
 }
 
-export function stateMachineService(node: RaftNode): grpc.UntypedServiceImplementation & { close(): void } {
-  const unary = (fn: Parameters<typeof clusterUnary>[1]) => clusterUnary(node.clusterId, fn);
-  const forwarder = new Forwarder();
+/** How a command ended on this node: applied here (as leader), or relayed from the leader. */
+export type CommandOutcome = { applied: CommandResult } | { relayed: Buffer };
+
+/**
+ * A session from its client id and sequence (decimal string or number; absent = 0);
+ * undefined when there is no client id. InvalidArgument for a bad sequence, or a client id
+ * without a sequence >= 1.
+ */
+export function parseSession(clientId: string, sequence: string | number | undefined, sequenceName: string): Session | undefined {
+  const seq = sequence === undefined || sequence === "" ? 0 : safeNumber(sequence, sequenceName);
+  if (clientId === "") return undefined;
+  if (seq === 0) throw new NodeError("InvalidArgument", "a session (client_id) needs a sequence >= 1");
+  return { clientId, seq };
+}
+
+/** A consistency name, or InvalidArgument. */
+export function parseConsistency(value: string, where: string): Consistency {
+  if (!CONSISTENCIES.has(value)) throw new NodeError("InvalidArgument", `${where}: consistency ${JSON.stringify(value)} is not linearizable, lease or stale`);
+  return value as Consistency;
+}
+
+/**
+ * What every application-facing service of a node shares: the cluster-id guard and error
+ * mapping of its handlers (unary), the ONE command path (leader check, forwarding to the
+ * leader, propose) and the query path. Services differ only in how they decode requests and
+ * shape replies.
+ */
+export class NodeGateway {
+  private readonly forwarder = new Forwarder();
+
+  constructor(readonly node: RaftNode) {}
+
+  /** A grpc-js unary handler around `fn`: cluster-id check, every error through toStatus. */
+  unary(fn: UnaryHandler): Unary {
+    return clusterUnary(this.node.clusterId, fn);
+  }
+
+  /**
+   * Run a command. On the leader it is proposed and the outcome returned; on a follower the
+   * call (its bytes and session metadata) is forwarded unchanged to `path` on the leader, and
+   * the leader's reply relayed; the caller is told who leads (LEADER_ADDRESS_METADATA) so its
+   * next calls skip the hop. A forwarded call never travels twice.
+   */
+  async command(call: UnaryCall, path: string, command: string, payload: Uint8Array, session: Session | undefined): Promise<CommandOutcome> {
+    const node = this.node;
+    if (!node.isLeader()) {
+      const leader = node.leader();
+      if (leader.address === "" || call.metadata.get(FORWARDED_METADATA).length > 0) {
+        throw notLeader(node, leader.address === "" ? "no leader known" : "a forwarded command reached a follower");
+      }
+      const md = new grpc.Metadata();
+      md.set(LEADER_ADDRESS_METADATA, leader.address);
+      call.sendMetadata(md);
+      return { relayed: await this.forwarder.forward(leader.address, path, call) };
+    }
+    return { applied: await node.propose(command, payload, session) };
+  }
+
+  /** Run a query on this node with the given consistency. */
+  query(name: string, payload: Uint8Array, consistency: Consistency): Promise<CommandResult> {
+    return this.node.query(name, payload, consistency);
+  }
+
+  close(): void {
+    this.forwarder.close();
+  }
+}
+
+/** The generic application service (proto/service.proto) over a gateway. */
+export function stateMachineService(gateway: NodeGateway): grpc.UntypedServiceImplementation {
   return {
-    close: () => forwarder.close(),
-    Command: unary(async (bytes, call) => {
+    Command: gateway.unary(async (bytes, call) => {
       const req = decodeRequest<{ command: string; payload: Uint8Array; client_id: string; sequence: string }>(CommandRequest, bytes);
       if (!req.command) throw new NodeError("InvalidArgument", "CommandRequest.command is empty");
-      const seq = safeNumber(req.sequence, "CommandRequest.sequence");
-      if (req.client_id !== "" && seq === 0) throw new NodeError("InvalidArgument", "a session (client_id) needs a sequence >= 1");
-      const session = req.client_id !== "" ? { clientId: req.client_id, seq } : undefined;
-      if (!node.isLeader()) {
-        const leader = node.leader();
-        if (leader.address === "" || call.metadata.get(FORWARDED_METADATA).length > 0) {
-          throw notLeader(node, leader.address === "" ? "no leader known" : "a forwarded command reached a follower");
-        }
-        // Tell the client who leads, so that its next commands skip this hop.
-        const md = new grpc.Metadata();
-        md.set(LEADER_ADDRESS_METADATA, leader.address);
-        call.sendMetadata(md);
-        return forwarder.forward(leader.address, stateMachineDefinition.Command!.path, bytes, call);
-      }
-      const r = await node.propose(req.command, req.payload, session);
-      return { payload: r.output, index: r.index };
+      const session = parseSession(req.client_id, req.sequence, "CommandRequest.sequence");
+      const r = await gateway.command(call, stateMachineDefinition.Command!.path, req.command, req.payload, session);
+      return "relayed" in r ? r.relayed : { payload: r.applied.output, index: r.applied.index };
     }),
-    Query: unary(async (bytes) => {
+    Query: gateway.unary(async (bytes) => {
       const req = decodeRequest<{ query: string; payload: Uint8Array; consistency: string }>(QueryRequest, bytes);
       if (!req.query) throw new NodeError("InvalidArgument", "QueryRequest.query is empty");
-      const consistency = (req.consistency || "linearizable") as Consistency;
-      if (!CONSISTENCIES.has(consistency)) {
-        throw new NodeError("InvalidArgument", `consistency ${JSON.stringify(req.consistency)} is not linearizable, lease or stale`);
-      }
-      const r = await node.query(req.query, req.payload, consistency);
+      const consistency = parseConsistency(req.consistency || "linearizable", "QueryRequest");
+      const r = await gateway.query(req.query, req.payload, consistency);
       return { payload: r.output, index: r.index };
     }),
   };
