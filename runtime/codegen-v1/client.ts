@@ -6,13 +6,17 @@
 //
 // Errors are NodeErrors, as RaftClient's: an input that does not encode is refused with
 // InvalidArgument before any call is made.
+//
+// With `{ local: stateMachine }` instead of endpoints, calls run in this process on an
+// in-memory store (LocalBackend): the same client API for tests of handlers.
 
 import { type ClientOptions, type Consistency, RaftClient } from "../client/index.js";
 import { NodeError } from "../node/errors.js";
 import type { CompiledService } from "./codec.js";
 import type { MethodDescriptor } from "./descriptor.js";
+import { LocalBackend, type LocalOptions } from "./local.js";
 
-export type { ClientOptions, Consistency };
+export type { ClientOptions, Consistency, LocalOptions };
 
 /** Per-call options of a query. */
 export interface QueryOptions {
@@ -23,21 +27,28 @@ export interface QueryOptions {
 const CONSISTENCIES = new Set<string>(["linearizable", "lease", "stale"]);
 
 export class ServiceClient {
-  /** The underlying RaftClient (admin calls, the current endpoint, ...). */
-  readonly raw: RaftClient;
+  private readonly remote: RaftClient | undefined;
+  private readonly local: LocalBackend | undefined;
 
   constructor(
     readonly service: CompiledService,
-    options: ClientOptions,
+    options: ClientOptions | LocalOptions,
   ) {
-    this.raw = new RaftClient(options);
+    if ("local" in options) this.local = new LocalBackend(options.local, options.clock);
+    else this.remote = new RaftClient(options);
+  }
+
+  /** The underlying RaftClient (admin calls, the current endpoint, ...); a local client has none. */
+  get raw(): RaftClient {
+    if (!this.remote) throw new NodeError("FailedPrecondition", "a local client (created with { local }) has no RaftClient");
+    return this.remote;
   }
 
   /** Run command `name` (snake_case, as in the spec); resolves with its output (undefined when it has none). */
   async command<O>(name: string, input: unknown): Promise<O> {
     const m = this.method("command", name);
     const payload = this.encode(m, name, input);
-    const r = await this.raw.command(name, payload);
+    const r = this.local ? this.local.command(name, payload) : await this.raw.command(name, payload);
     if (!m.hasOutput) return undefined as O;
     return this.decode<O>(m, "command", name, r.output);
   }
@@ -50,12 +61,12 @@ export class ServiceClient {
       throw new NodeError("InvalidArgument", `consistency ${JSON.stringify(consistency)} is not linearizable, lease or stale`);
     }
     const payload = this.encode(m, name, input);
-    const r = await this.raw.query(name, payload, consistency);
+    const r = this.local ? this.local.query(name, payload) : await this.raw.query(name, payload, consistency);
     return this.decode<O>(m, "query", name, r.output);
   }
 
   close(): void {
-    this.raw.close();
+    this.remote?.close();
   }
 
   private method(kind: "command" | "query", name: string): MethodDescriptor {

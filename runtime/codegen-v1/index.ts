@@ -10,7 +10,7 @@
 export type { ReadonlyTable, Table } from "./table.js";
 export type { CommandContext, EntryInfo, QueryContext, ServiceHandlers } from "./state-machine.js";
 export { ServiceClient } from "./client.js";
-export type { ClientOptions, Consistency, QueryOptions } from "./client.js";
+export type { ClientOptions, Consistency, LocalOptions, QueryOptions } from "./client.js";
 export { NodeError, isNodeError } from "../node/errors.js";
 export type { NodeErrorCode } from "../node/errors.js";
 export { runServer } from "./server-main.js";
