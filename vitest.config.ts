@@ -10,7 +10,7 @@ export default defineConfig({
     alias: [{ find: /^raftgen\/runtime\/codegen-v1$/, replacement: fileURLToPath(new URL("./runtime/codegen-v1/index.ts", import.meta.url)) }],
   },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

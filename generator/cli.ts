@@ -5,9 +5,10 @@
 // it in-process. Exit codes: 0 success, 2 usage or input errors; subcommands add their own
 // (lincheck: 1 not linearizable, 3 unknown).
 //
-// Only `lincheck` exists so far; build/init/cluster/status/call will be added to COMMANDS. This
-// file must not hold a subcommand's logic: each lives in its own module.
+// This file must not hold a subcommand's logic: each lives in its own module.
 
+import { BUILD_USAGE, buildCommand } from "./build-command.js";
+import { INIT_USAGE, initCommand } from "./init-command.js";
 import { lincheckCommand, LINCHECK_USAGE } from "./lincheck-command.js";
 
 /** Where the CLI writes. Each call gets complete text (with its newlines). */
@@ -25,6 +26,16 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  build: {
+    summary: "validate a spec and generate the typed service (generated/)",
+    usage: BUILD_USAGE,
+    run: buildCommand,
+  },
+  init: {
+    summary: "scaffold a project from an example (counter, lock, placement-center)",
+    usage: INIT_USAGE,
+    run: initCommand,
+  },
   lincheck: {
     summary: "check a recorded history for linearizability",
     usage: LINCHECK_USAGE,
