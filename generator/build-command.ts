@@ -15,7 +15,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { CliIO } from "./cli.js";
 import { formatIssues } from "./diagnostics.js";
-import { type GeneratedFile, generate } from "./index.js";
+import type { GeneratedFile } from "./index.js";
 import { raftgenPackage } from "./version.js";
 
 export const BUILD_USAGE = [
@@ -56,6 +56,8 @@ export async function buildSpec(
   opts: { outDir?: string; allowBreaking?: boolean; check?: boolean },
   io: CliIO,
 ): Promise<BuildOutcome | undefined> {
+  // Loaded on demand: ts-morph takes most of a second to load, and other commands never need it.
+  const { generate } = await import("./index.js");
   const text = await readFile(specPath, "utf8");
   const lockPath = join(dirname(specPath), LOCK_FILE);
   const lockText = await readIfExists(lockPath);
@@ -151,10 +153,14 @@ export async function buildCommand(args: string[], io: CliIO): Promise<number> {
     io.stderr(`raftgen build --check: out of date: ${stale.join(", ")}\n`);
     return 1;
   }
-  const parts = [`${outcome.written.length} file${outcome.written.length === 1 ? "" : "s"} written`];
-  if (outcome.removed.length) parts.push(`${outcome.removed.length} removed`);
-  if (outcome.lockChanged) parts.push(`${LOCK_FILE} updated`);
-  io.stdout(`raftgen build: ${parts.join(", ")} in ${ms} ms\n`);
+  if (stale.length === 0) {
+    io.stdout(`raftgen build: generated/ is up to date in ${ms} ms\n`);
+  } else {
+    const parts = [`${outcome.written.length} file${outcome.written.length === 1 ? "" : "s"} written to generated/`];
+    if (outcome.removed.length) parts.push(`${outcome.removed.length} removed`);
+    if (outcome.lockChanged) parts.push(`${LOCK_FILE} updated`);
+    io.stdout(`raftgen build: ${parts.join(", ")} in ${ms} ms\n`);
+  }
   if (outcome.stubWritten) io.stdout("raftgen build: wrote src/handlers.ts, a stub: implement your handlers there (it is never overwritten)\n");
   return 0;
 }

@@ -8,6 +8,7 @@
 // This file must not hold a subcommand's logic: each lives in its own module.
 
 import { BUILD_USAGE, buildCommand } from "./build-command.js";
+import { suggest } from "./diagnostics.js";
 import { INIT_USAGE, initCommand } from "./init-command.js";
 import { lincheckCommand, LINCHECK_USAGE } from "./lincheck-command.js";
 
@@ -65,7 +66,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    io.stderr(`raftgen: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    const hint = suggest(name, Object.keys(COMMANDS));
+    io.stderr(`raftgen: unknown command ${JSON.stringify(name)}${hint ? `; did you mean ${JSON.stringify(hint)}?` : ""}\n\n${usage()}`);
     return 2;
   }
   return command.run(rest, io);

@@ -4,30 +4,20 @@
 //
 // This module does no I/O.
 
-import { buildModel } from "./build-model.js";
 import { emitHandlersStub } from "./emit/handlers.js";
 import { emitAll } from "./emit/index.js";
-import { type Lock, formatLock, parseLock } from "./lock.js";
-import type { ServiceModel } from "./model.js";
-import type { Issue } from "./spec.js";
-import { validateSpec } from "./validate.js";
-
 import type { GeneratedFile } from "./files.js";
+import type { ServiceModel } from "./model.js";
+import { type SpecModelOptions, type SpecModelResult, specModel } from "./spec-model.js";
+
 export type { GeneratedFile } from "./files.js";
 export type { Issue } from "./spec.js";
 export type { ServiceModel } from "./model.js";
 export { emitAll } from "./emit/index.js";
+export { descriptorOf } from "./descriptor.js";
+export { specModel } from "./spec-model.js";
 
-export interface GenerateOptions {
-  /** Base name of the spec file, for headers and diagnostics (default `raft.yaml`). */
-  specFile?: string;
-  /** The current raft.lock.json text, if the file exists. */
-  lockText?: string;
-  /** Accept changes that would misread existing data (`--allow-breaking`). */
-  allowBreaking?: boolean;
-  /** raftgen's version, for headers. */
-  version: string;
-}
+export type GenerateOptions = SpecModelOptions;
 
 export interface GenerateResult {
   /** generated/* files, sorted by path; empty when there are issues. */
@@ -37,22 +27,11 @@ export interface GenerateResult {
   /** The new raft.lock.json text (unchanged text when nothing changed). */
   lockText?: string;
   model?: ServiceModel;
-  /** Problems with the spec; `lock: true` when the range is in the lock file's text. */
-  issues: (Issue & { lock?: boolean })[];
+  issues: SpecModelResult["issues"];
 }
 
 export function generate(text: string, options: GenerateOptions): GenerateResult {
-  const specFile = options.specFile ?? "raft.yaml";
-  const { spec, issues } = validateSpec(text);
-  if (!spec) return { files: [], issues };
-  let lock: Lock | undefined;
-  if (options.lockText !== undefined) {
-    const parsed = parseLock(options.lockText, "raft.lock.json");
-    if (!parsed.lock) return { files: [], issues: parsed.issues.map((i) => ({ ...i, lock: true })) };
-    lock = parsed.lock;
-  }
-  const built = buildModel(spec, lock, { allowBreaking: options.allowBreaking ?? false, specFile, version: options.version });
-  if (!built.model || built.issues.length > 0) return { files: [], issues: built.issues };
-  const model = built.model;
-  return { files: emitAll(model), handlersStub: emitHandlersStub(model), lockText: formatLock(built.lock), model, issues: [] };
+  const { model, lockText, issues } = specModel(text, options);
+  if (!model) return { files: [], issues };
+  return { files: emitAll(model), handlersStub: emitHandlersStub(model), ...(lockText !== undefined ? { lockText } : {}), model, issues: [] };
 }

@@ -5,10 +5,13 @@
 //
 // This module does no I/O.
 
-import type { FieldModel, MethodModel, ServiceModel, TypeRef } from "../model.js";
+import { descriptorOf } from "../descriptor.js";
+import type { ServiceModel } from "../model.js";
 import { Imports, RUNTIME_MODULE, type GeneratedFile, newProject, printTs, serviceValueName } from "../files.js";
 
 type Literal = string | number | boolean | undefined | readonly Literal[] | { readonly [k: string]: Literal };
+
+export { descriptorOf };
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -30,54 +33,13 @@ export function printLiteral(v: Literal, indent = ""): string {
   return `{\n${entries.map(([k, x]) => `${inner}${key(k)}: ${printLiteral(x, inner)},`).join("\n")}\n${indent}}`;
 }
 
-function typeName(t: TypeRef): string {
-  switch (t.kind) {
-    case "scalar":
-      return t.scalar;
-    case "message":
-    case "enum":
-      return t.name;
-    case "map":
-      return typeName(t.value);
-  }
-}
-
-function field(f: FieldModel): Literal {
-  return {
-    name: f.name.snake,
-    ts: f.name.camel,
-    no: f.number,
-    type: typeName(f.type),
-    optional: f.optional || undefined,
-    repeated: f.repeated || undefined,
-    map: f.type.kind === "map" || undefined,
-  };
-}
-
-function method(m: MethodModel): Literal {
-  return { ts: m.name.camel, rpc: m.name.pascal, input: m.input, output: m.output, hasOutput: m.hasOutput, consistency: m.consistency };
-}
-
-/** The descriptor of a model, as plain data (also used by tools that need no TypeScript). */
-export function descriptorOf(model: ServiceModel): Literal {
-  return {
-    service: model.service.pascal,
-    package: model.package,
-    messages: Object.fromEntries(model.messages.map((m) => [m.name, { fields: m.fields.map(field) }])),
-    enums: Object.fromEntries(model.enums.map((e) => [e.name, { values: Object.fromEntries(e.values.map((v) => [v.name, v.number])) }])),
-    tables: Object.fromEntries(model.tables.map((t) => [t.name.snake, { ts: t.name.camel, key: t.key, value: typeName(t.value) }])),
-    commands: Object.fromEntries(model.commands.map((m) => [m.name.snake, method(m)])),
-    queries: Object.fromEntries(model.queries.map((m) => [m.name.snake, method(m)])),
-  };
-}
-
 export function emitDescriptor(model: ServiceModel): GeneratedFile {
   const file = newProject().createSourceFile("descriptor.ts");
   const imports = new Imports();
   const descType = imports.add(RUNTIME_MODULE, "ServiceDescriptor", true);
   imports.add(RUNTIME_MODULE, "compileService", false);
   file.addStatements([
-    `/**\n * What the runtime needs to know of ${model.specFile}: messages with their protobuf field numbers\n * (stable across edits: raft.lock.json), enums, tables, commands and queries.\n */\nconst descriptor: ${descType} = ${printLiteral(descriptorOf(model))};`,
+    `/**\n * What the runtime needs to know of ${model.specFile}: messages with their protobuf field numbers\n * (stable across edits: raft.lock.json), enums, tables, commands and queries.\n */\nconst descriptor: ${descType} = ${printLiteral(descriptorOf(model) as unknown as Literal)};`,
     `/** ${model.service.pascal} compiled for the runtime: codecs, tables and routing. */\nexport const ${serviceValueName(model)} = compileService(descriptor);`,
   ]);
   imports.writeTo(file);
