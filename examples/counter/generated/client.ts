@@ -49,7 +49,7 @@ export class CounterClient {
   }
 
   /**
-   * Every counter with its value, in name order.
+   * Every counter with its value.
    *
    * Query `list`: a read (default consistency: linearizable; `options.consistency` overrides).
    * @generated from query "list" (raft.yaml: queries.list)

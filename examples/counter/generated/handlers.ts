@@ -32,7 +32,7 @@ export interface Handlers {
      */
     readonly get: (input: GetInput, ctx: QueryContext<CounterReadState>) => GetOutput;
     /**
-     * Every counter with its value, in name order.
+     * Every counter with its value.
      *
      * Runs on the node that serves the read (default consistency: linearizable). Synchronous; tables are read-only.
      * @generated from query "list" (raft.yaml: queries.list)

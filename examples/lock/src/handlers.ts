@@ -34,6 +34,7 @@ export const handlers: Handlers = {
       return { released: true };
     },
     renew({ name, owner, token, ttlMs }, { state, entry }) {
+      if (ttlMs === 0) throw new Error("renew needs ttl_ms > 0");
       const now = BigInt(entry.timestamp);
       const held = state.locks.get(name);
       if (!held || held.owner !== owner || held.token !== token) throw new Error(`lock ${name} is not held by ${owner} with token ${token}`);
