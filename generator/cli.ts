@@ -8,9 +8,11 @@
 // This file must not hold a subcommand's logic: each lives in its own module.
 
 import { BUILD_USAGE, buildCommand } from "./build-command.js";
+import { CALL_USAGE, callCommand } from "./call-command.js";
 import { suggest } from "./diagnostics.js";
 import { INIT_USAGE, initCommand } from "./init-command.js";
 import { lincheckCommand, LINCHECK_USAGE } from "./lincheck-command.js";
+import { STATUS_USAGE, statusCommand } from "./status-command.js";
 
 /** Where the CLI writes. Each call gets complete text (with its newlines). */
 export interface CliIO {
@@ -32,6 +34,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: BUILD_USAGE,
     run: buildCommand,
   },
+  call: {
+    summary: "call one command or query of a running service, JSON in and out",
+    usage: CALL_USAGE,
+    run: callCommand,
+  },
   init: {
     summary: "scaffold a project from an example (counter, lock, placement-center)",
     usage: INIT_USAGE,
@@ -41,6 +48,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "check a recorded history for linearizability",
     usage: LINCHECK_USAGE,
     run: lincheckCommand,
+  },
+  status: {
+    summary: "show the role, term, commit, applied index and lag of each node",
+    usage: STATUS_USAGE,
+    run: statusCommand,
   },
 };
 

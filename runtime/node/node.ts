@@ -451,10 +451,24 @@ export class RaftNode {
     });
   }
 
-  status(): Status & { members: { id: number; address: string }[]; fatal?: string } {
+  /**
+   * The core's status plus the members' addresses, the index of the latest snapshot the
+   * storage holds (0 when none) and, after a fatal error, its message.
+   */
+  status(): Status & { members: { id: number; address: string }[]; snapshotIndex: number; fatal?: string } {
     const s = this.raw.status();
     const members = [...this.members].sort((a, b) => a[0] - b[0]).map(([id, address]) => ({ id, address }));
-    return { ...s, members, ...(this.fatalError ? { fatal: this.fatalError.message } : {}) };
+    return { ...s, members, snapshotIndex: this.snapshotIndex(), ...(this.fatalError ? { fatal: this.fatalError.message } : {}) };
+  }
+
+  /** Index of the latest snapshot in the storage (what a lagging follower would be sent). */
+  private snapshotIndex(): number {
+    try {
+      return this.storage.snapshot(0, 0).metadata.index;
+    } catch {
+      // A storage that cannot describe its snapshot right now: the last one this node took.
+      return Math.max(0, this.lastSnapshotIndex);
+    }
   }
 
   /** The leader's id and address as far as this node knows (0 / "" when unknown). */

@@ -245,6 +245,7 @@ export function adminService(node: RaftNode, selfAddress: () => string): grpc.Un
         })),
         cluster_id: node.clusterId,
         leader_address: leader.address,
+        snapshot_index: s.snapshotIndex,
       };
     }),
     AddNode: unary(async (bytes) => {
