@@ -83,8 +83,16 @@ export class Unstable {
   /**
    * Entries through (index, term) are now stable. Ignored when the entry at `index` no longer
    * has that term (it was replaced while being written) or is covered by a newer snapshot.
+   * Also ignored while an unstable snapshot is pending: entries after it cannot be durable
+   * before it is, since writing it resets the stored log (a batch handed out before
+   * restore() and written after it). Report the snapshot first (stableSnapTo), as
+   * RawNode.advance does; the entries are then handed out again after the snapshot.
    */
   stableTo(index: number, term: number): void {
+    if (this.snapshot) {
+      this.logger.info(`entries through index ${index} reported stable before the unstable snapshot at ${this.snapshot.metadata.index}; ignoring`);
+      return;
+    }
     const gt = this.maybeTerm(index);
     if (gt === undefined) {
       this.logger.info(`entry at index ${index} missing from unstable log; ignoring`);
