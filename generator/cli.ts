@@ -9,6 +9,7 @@
 
 import { BUILD_USAGE, buildCommand } from "./build-command.js";
 import { CALL_USAGE, callCommand } from "./call-command.js";
+import { CLUSTER_USAGE, clusterCommand } from "./cluster-command.js";
 import { suggest } from "./diagnostics.js";
 import { INIT_USAGE, initCommand } from "./init-command.js";
 import { lincheckCommand, LINCHECK_USAGE } from "./lincheck-command.js";
@@ -38,6 +39,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "call one command or query of a running service, JSON in and out",
     usage: CALL_USAGE,
     run: callCommand,
+  },
+  cluster: {
+    summary: "build if needed and run a local N-node cluster of a project (separate processes)",
+    usage: CLUSTER_USAGE,
+    run: (args, io) => clusterCommand(args, io),
   },
   init: {
     summary: "scaffold a project from an example (counter, lock, placement-center)",
