@@ -1,76 +1,45 @@
-// `npm run demo`: a raftgen cluster doing its job, end to end, on this machine.
+// `npm run demo`: the generated placement-center doing its job, end to end, on this machine.
 //
-// 1. Starts 3 node processes on 127.0.0.1 (fresh RocksDB data directories, fsync on), each
-//    running the hand-written key/value state machine of test/node/kv-state-machine.ts (the
-//    shape generated code will have once the generator lands).
-// 2. Drives the cluster with the base client: writes, linearizable reads, appends.
+// 1. Builds examples/placement-center with the generator (raftgen build, when stale) and starts
+//    it as a local 3-node cluster — separate processes, RocksDB, fsync on — with the same
+//    supervisor `raftgen cluster` uses (data in a temp directory).
+// 2. Registers brokers and writes keys through the generated, typed PlacementCenterClient and
+//    prints the status table (`raftgen status`).
 // 3. Kills the leader with SIGKILL while a writer keeps going, shows the new leader and the
 //    longest pause the writer saw, restarts the killed node and shows it catch up.
-// 4. Checks the recorded client history with the linearizability checker, stops everything.
+// 4. Checks that every acknowledged write is still there and that the recorded history is
+//    linearizable, stops everything, exits 0 (1 if a check fails).
 //
-// Bounded: at most ~2,000 requests and ~60 s; ports are chosen by the OS; only 127.0.0.1.
+// Bounded: at most ~2,500 requests and ~60 s; only 127.0.0.1; ports probed free first.
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { RaftClient } from "../runtime/client/index.js";
+import { PlacementCenterClient } from "../examples/placement-center/generated/index.js";
+import { LocalCluster } from "../generator/cluster/supervisor.js";
+import { collectStatus, formatStatusTable } from "../generator/status.js";
 import { HistoryRecorder, checkHistory, kvModel } from "../runtime/testing/lincheck/index.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+const PROJECT = resolve(import.meta.dirname, "../examples/placement-center");
 const say = (s: string) => process.stdout.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
+    srv.once("error", () => res(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
   });
 }
 
-interface Proc {
-  id: number;
-  grpc: string;
-  http: string;
-  child?: ChildProcess;
-  config: string;
-}
-
-async function startNode(p: Proc): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "runtime/server/main.ts"), p.config], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  p.child = child;
-  child.stderr!.resume();
-  const rl = createInterface({ input: child.stdout! });
-  await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`node ${p.id} did not start in 30 s`)), 30_000);
-    rl.on("line", (line) => {
-      if (line.includes('"event":"ready"')) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    child.once("exit", (code) => rej(new Error(`node ${p.id} exited with ${code}`)));
-  });
-}
-
-async function status(p: Proc): Promise<{ role: string; term: number; leader: number; applied: number } | undefined> {
-  try {
-    const r = await fetch(`http://${p.http}/status`, { signal: AbortSignal.timeout(1000) });
-    const s = (await r.json()) as { softState: { raftState: string; leaderId: number }; hardState: { term: number }; applied: number };
-    return { role: s.softState.raftState, term: s.hardState.term, leader: s.softState.leaderId, applied: s.applied };
-  } catch {
-    return undefined;
+/** A gRPC base port p such that p..p+2 and their HTTP ports (p+1000..) are free. */
+async function freeBasePort(): Promise<number> {
+  for (let p = 17_001; p < 60_000; p += 37) {
+    const ports = [p, p + 1, p + 2, p + 1000, p + 1001, p + 1002];
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return p;
   }
+  throw new Error("no free port range on 127.0.0.1");
 }
 
 async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
@@ -79,126 +48,126 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20
     const v = await f();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "raftgen-demo-"));
-  const procs: Proc[] = [];
+async function main(): Promise<number> {
+  const data = await mkdtemp(join(tmpdir(), "raftgen-demo-"));
+  let cluster: LocalCluster | undefined;
+  let client: PlacementCenterClient | undefined;
   try {
-    for (const id of [1, 2, 3]) procs.push({ id, grpc: `127.0.0.1:${await freePort()}`, http: `127.0.0.1:${await freePort()}`, config: join(dir, `node${id}.json`) });
-    const peers = Object.fromEntries(procs.map((p) => [String(p.id), p.grpc]));
-    for (const p of procs) {
-      await writeFile(
-        p.config,
-        JSON.stringify({
-          id: p.id,
-          clusterId: "demo",
-          dataDir: join(dir, `data${p.id}`),
-          grpcPort: Number(p.grpc.split(":")[1]),
-          httpPort: Number(p.http.split(":")[1]),
-          peers,
-          stateMachine: { module: join(ROOT, "test/node/kv-state-machine.ts") },
-          logLevel: "error",
-        }),
-      );
-    }
-    say("== starting 3 raftgen nodes (separate processes, RocksDB, fsync on)");
-    await Promise.all(procs.map(startNode));
-    for (const p of procs) say(`   node ${p.id}: gRPC ${p.grpc}  HTTP http://${p.http}/status`);
-    const leaderOf = async () => {
-      for (const p of procs) {
-        const s = await status(p);
-        if (s?.role === "Leader") return { p, s };
-      }
-      return undefined;
+    say("== raftgen cluster examples/placement-center: build if stale, start 3 node processes");
+    cluster = await LocalCluster.start({
+      project: PROJECT,
+      data,
+      port: await freeBasePort(),
+      log: (line) => say(`   ${line}`),
+      onExit: (id, code, signal, tail) => say(`   node ${id} exited unexpectedly (${signal ?? `code ${code}`}): ${tail.slice(-3).join(" | ")}`),
+    });
+    const c = cluster;
+    for (const n of c.nodes) say(`   node ${n.id}: gRPC ${n.address}  HTTP http://${n.httpAddress}/status  pid ${n.pid}`);
+    const leaderOf = async (except?: number) => {
+      const rows = await collectStatus(c.nodes.filter((n) => n.running && n.id !== except).map((n) => n.address), { timeoutMs: 1_000 });
+      const leader = rows.find((r) => r.role === "leader");
+      return leader ? { id: leader.node!, term: leader.term! } : undefined;
     };
-    const first = await waitFor("a leader", leaderOf);
-    say(`== node ${first.p.id} is leader at term ${first.s.term}`);
+    const first = await waitFor("a leader", () => leaderOf());
+    say(`== node ${first.id} is leader at term ${first.term}`);
 
-    const client = new RaftClient({ endpoints: procs.map((p) => p.grpc), deadlineMs: 5_000 });
+    client = new PlacementCenterClient({ endpoints: c.endpoints, deadlineMs: 5_000 });
+    const api = client;
+    say("== the generated client: register brokers, write and read keys");
+    for (const [i, ip] of ["10.0.0.1", "10.0.0.2"].entries()) {
+      const { node } = await api.registerNode({ clusterName: "mq-east", nodeId: BigInt(i + 1), nodeIp: ip });
+      say(`   registerNode -> node ${node.nodeId} at ${node.nodeIp}, createTime ${node.createTime}`);
+    }
+    await api.heartbeat({ clusterName: "mq-east", nodeId: 1n });
+    const { nodes } = await api.listNodes({ clusterName: "mq-east" });
+    say(`   listNodes(mq-east) -> ${nodes.map((n) => `${n.nodeId}@${n.nodeIp}`).join(", ")}`);
+    await api.set({ key: "greeting", value: "hello" });
+    say(`   get(greeting) -> ${JSON.stringify(await api.get({ key: "greeting" }))}`);
+    say(`   exists(nope) -> ${JSON.stringify(await api.exists({ key: "nope" }))}`);
+    say("== raftgen status");
+    say(formatStatusTable(await collectStatus(c.endpoints)).trimEnd().replace(/^/gm, "   "));
+
+    say("== a writer sets keys continuously and a reader reads them; killing the leader with SIGKILL meanwhile");
     const history = new HistoryRecorder();
-    // Recorded for the kv model: put / append carry the value, get returns the value.
-    const put = (key: string, value: string) =>
-      history.record(0, "put", value, () => client.command("set", enc.encode(JSON.stringify({ key, value }))), { key, output: () => null }).then(() => undefined);
-    const append = (worker: number, key: string, value: string) =>
-      history.record(worker, "append", value, () => client.command("append", enc.encode(JSON.stringify({ key, value }))), { key, output: () => null }).then(() => undefined);
-    const get = (worker: number, key: string) =>
-      history.record(
-        worker,
-        "get",
-        null,
-        async () => {
-          const r = await client.query("get", enc.encode(JSON.stringify({ key })));
-          return (JSON.parse(dec.decode(r.output)) as { value?: string }).value ?? "";
-        },
-        { key },
-      );
-
-    say("== writing and reading through the typed base client");
-    await put("greeting", "hello");
-    say(`   get greeting -> ${JSON.stringify(await get(0, "greeting"))}`);
-
-    say("== a writer appends to 'log' continuously; killing the leader with SIGKILL meanwhile");
+    const acked: string[] = [];
     let stop = false;
-    let acked = 0;
     let lastOk = Date.now();
     let longestGap = 0;
     const writer = (async () => {
       for (let i = 0; i < 1500 && !stop; i++) {
+        const key = `w/${i}`;
+        const value = `v${i}`;
         try {
-          await append(1, "log", `${i},`);
-          acked++;
+          await history.record(1, "put", value, () => api.set({ key: "last", value }), { key: "last", output: () => null });
+          await history.record(1, "put", value, () => api.set({ key, value }), { key, output: () => null });
+          acked.push(key);
           const now = Date.now();
           longestGap = Math.max(longestGap, now - lastOk);
           lastOk = now;
         } catch {
-          /* indeterminate: recorded as such; the session makes the retry safe */
+          // Outcome unknown: recorded as such. The session makes the client's own retries safe.
         }
       }
     })();
-    await new Promise((r) => setTimeout(r, 1500));
-    const victim = (await waitFor("a leader", leaderOf)).p;
-    const killedAt = Date.now();
-    victim.child!.kill("SIGKILL");
-    say(`   killed node ${victim.id} (the leader) after ${acked} acknowledged appends`);
-    const others = procs.filter((p) => p !== victim);
-    const next = await waitFor("a new leader", async () => {
-      for (const p of others) {
-        const s = await status(p);
-        if (s?.role === "Leader") return { p, s };
+    const reader = (async () => {
+      for (let i = 0; i < 800 && !stop; i++) {
+        await history
+          .record(2, "get", null, async () => (await api.get({ key: "last" })).value ?? "", { key: "last" })
+          .catch(() => undefined);
+        await sleep(5);
       }
-      return undefined;
-    });
-    say(`   node ${next.p.id} became leader at term ${next.s.term}, ${Date.now() - killedAt} ms after the kill`);
-    await new Promise((r) => setTimeout(r, 2000));
-    say(`   the writer kept going: ${acked} appends acknowledged so far, longest pause ${longestGap} ms`);
+    })();
+    await sleep(1500);
+    const victim = await waitFor("a leader", () => leaderOf());
+    const killedAt = Date.now();
+    await c.kill(victim.id, "SIGKILL");
+    say(`   killed node ${victim.id} (the leader) after ${acked.length} acknowledged writes`);
+    const next = await waitFor("a new leader", () => leaderOf(victim.id));
+    say(`   node ${next.id} became leader at term ${next.term}, ${Date.now() - killedAt} ms after the kill`);
+    await sleep(2000);
+    say(`   the writer kept going: ${acked.length} writes acknowledged so far, longest pause ${longestGap} ms`);
 
     say(`== restarting node ${victim.id} on its data directory`);
-    await startNode(victim);
+    await c.restart(victim.id);
     stop = true;
-    await writer;
-    const target = (await status(next.p))!.applied;
-    await waitFor(`node ${victim.id} to catch up`, async () => ((await status(victim))?.applied ?? 0) >= target || undefined);
-    say(`   node ${victim.id} caught up to applied index ${(await status(victim))!.applied}`);
+    await Promise.all([writer, reader]);
+    const target = (await collectStatus([c.node(next.id).address]))[0]!.applied ?? 0;
+    await waitFor(`node ${victim.id} to catch up`, async () => {
+      const row = (await collectStatus([c.node(victim.id).address], { timeoutMs: 1_000 }))[0];
+      return row && (row.applied ?? 0) >= target ? row : undefined;
+    });
+    say(`   node ${victim.id} caught up to applied index ${target}`);
+    say(formatStatusTable(await collectStatus(c.endpoints)).trimEnd().replace(/^/gm, "   "));
 
-    const log = await get(2, "log");
-    const entries = log.split(",").filter(Boolean).length;
-    say(`== 'log' holds ${entries} appends; ${acked} were acknowledged (none lost: ${entries >= acked})`);
+    let missing = 0;
+    for (const key of acked) {
+      const { value } = await history.record(3, "get", null, () => api.get({ key }), { key, output: (r) => r.value ?? "" });
+      if (value === undefined) missing++;
+    }
+    say(`== every acknowledged write read back: ${acked.length - missing} of ${acked.length} present${missing ? ` (${missing} LOST)` : ""}`);
     const check = checkHistory(kvModel, history.operations(), { timeoutMs: 20_000 });
     say(`== linearizability check of ${history.size} recorded operations: ${check.verdict}`);
-    client.close();
-    if (entries < acked || check.verdict !== "linearizable") process.exitCode = 1;
+    return missing === 0 && check.verdict === "linearizable" ? 0 : 1;
   } finally {
-    for (const p of procs) p.child?.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 500));
-    for (const p of procs) p.child?.kill("SIGKILL");
-    await rm(dir, { recursive: true, force: true });
+    client?.close();
+    if (cluster) {
+      await cluster.stop();
+      say("== stopped every node");
+    }
+    await rm(data, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`demo failed: ${(err as Error).stack ?? err}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -34,6 +34,8 @@ export interface ClientOptions {
    * x-raftgen-cluster-id) and a node of another cluster refuses it with FailedPrecondition.
    */
   clusterId?: string;
+  /** Extra @grpc/grpc-js channel options (e.g. `grpc.use_local_subchannel_pool` for a connection of its own). */
+  channelOptions?: Readonly<Record<string, string | number>>;
 }
 
 export type Consistency = "linearizable" | "lease" | "stale";
@@ -85,6 +87,7 @@ export class RaftClient {
   private readonly useSession: boolean;
   private readonly backoffMs: number;
   private readonly clusterId: string | undefined;
+  private readonly channelOptions: Readonly<Record<string, string | number>>;
 
   constructor(opts: ClientOptions) {
     if (opts.endpoints.length === 0) throw new Error("RaftClient needs at least one endpoint");
@@ -94,6 +97,7 @@ export class RaftClient {
     this.clientId = opts.clientId ?? randomUUID();
     this.backoffMs = opts.backoffMs ?? 25;
     this.clusterId = opts.clusterId;
+    this.channelOptions = opts.channelOptions ?? {};
   }
 
   /** The endpoint the next call goes to (the leader, once discovered). */
@@ -145,6 +149,7 @@ export class RaftClient {
         "grpc.keepalive_timeout_ms": 5_000,
         "grpc.initial_reconnect_backoff_ms": 50,
         "grpc.max_reconnect_backoff_ms": 1_000,
+        ...this.channelOptions,
       });
       this.clients.set(address, c);
     }
