@@ -3,19 +3,20 @@
 #
 #   npm run bench:cluster
 #
-# 1. Builds the runtime (npm run build) and starts 3 raftgen node processes on 127.0.0.1
-#    (fsync on: every Ready with entries is a synced RocksDB batch) running the binary KV
-#    state machine bench/kv-bench-state-machine.mjs.
+# 1. Builds the runtime (npm run build) and runs `raftgen cluster examples/placement-center`:
+#    the generated placement-center as 3 node processes on 127.0.0.1 (fsync on: every Ready
+#    with entries is a synced RocksDB batch), data under /tmp/raftgen-bench.
 # 2. Drives them with the shared load generator (../shared/bench/loadgen, through
 #    bench/loadgen-adapter.cjs): puts of 100-byte values at 1 / 16 / 64 / 256 clients,
 #    linearizable gets at 64 / 256, and a leader kill -9 failover trial — the points of
-#    ../shared/bench/etcd-baseline.sh, with the same generator options.
+#    ../shared/bench/etcd-baseline.sh, with the same generator options. The adapter calls the
+#    generated PlacementCenterClient (set / get), the client a user of the example gets.
 # 3. Runs ../shared/bench/etcd-baseline.sh (unless SKIP_ETCD=1) with the same DUR / REPS.
 # 4. Prints both summaries (the generator's summarize.js: medians, ops/s, p50/p99, server
 #    cores, ops per server core-second).
 #
 # Knobs: DUR [10] WARMUP [2] REPS [3] FO_TRIALS [2] SKIP_ETCD [0] BASE_PORT [33379]
-#        TICK_MS [100] KEEP_RESULTS [] (copy the raw JSONL here)
+#        (gRPC ports BASE_PORT..+2, HTTP ports BASE_PORT+1000..+2) KEEP_RESULTS [] (copy the raw JSONL here)
 #        PUT_POINTS ["1 16 64 256"] GET_POINTS ["64 256"] (client counts; " " skips them)
 # Bounded: every loadgen run is time-bounded; the script stops only the processes it started.
 set -euo pipefail
@@ -29,7 +30,6 @@ REPS=${REPS:-3}
 FO_TRIALS=${FO_TRIALS:-2}
 SKIP_ETCD=${SKIP_ETCD:-0}
 BASE_PORT=${BASE_PORT:-33379}
-TICK_MS=${TICK_MS:-100}
 KEEP_RESULTS=${KEEP_RESULTS:-}
 WORK=/tmp/raftgen-bench
 RESULTS="$WORK/results.jsonl"
@@ -37,16 +37,17 @@ ADAPTER="$HERE/loadgen-adapter.cjs"
 T_START=$SECONDS
 log() { printf '[%4ds] %s\n' $((SECONDS - T_START)) "$*" >&2; }
 
-declare -A NODE_PID=()
+CLUSTER_PID=""
+stop_cluster() { # SIGINT = Ctrl-C: raftgen cluster stops every node cleanly
+  if [[ -n "$CLUSTER_PID" ]]; then
+    kill -INT "$CLUSTER_PID" 2>/dev/null || true
+    wait "$CLUSTER_PID" 2>/dev/null || true
+    CLUSTER_PID=""
+  fi
+}
 cleanup() {
-  local rc=$? pid
-  for pid in "${NODE_PID[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  sleep 1
-  for pid in "${NODE_PID[@]}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  local rc=$?
+  stop_cluster
   if [[ -n "$KEEP_RESULTS" && -f "$RESULTS" ]]; then cp "$RESULTS" "$KEEP_RESULTS"; fi
   exit $rc
 }
@@ -69,24 +70,25 @@ fi
 log "building the runtime"
 (cd "$ROOT" && npm run --silent build)
 rm -rf "$WORK" && mkdir -p "$WORK"
-EPS=""
-PEERS=""
-for i in 1 2 3; do
-  g=$((BASE_PORT + 2 * (i - 1)))
-  EPS+="${EPS:+,}127.0.0.1:$g"
-  PEERS+="${PEERS:+,}\"$i\":\"127.0.0.1:$g\""
-done
-start_node() { # i
-  local i=$1 g=$((BASE_PORT + 2 * ($1 - 1))) h=$((BASE_PORT + 2 * ($1 - 1) + 1))
-  cat >"$WORK/n$i.json" <<JSON
-{"id":$i,"clusterId":"raftgen-bench","dataDir":"$WORK/d$i","grpcPort":$g,"httpPort":$h,
- "peers":{$PEERS},"stateMachine":{"module":"$HERE/kv-bench-state-machine.mjs"},
- "node":{"tickMs":$TICK_MS},"logLevel":"warn"}
-JSON
-  node "$ROOT/dist/runtime/server/main.js" "$WORK/n$i.json" >"$WORK/n$i.out" 2>"$WORK/n$i.log" &
-  NODE_PID[$i]=$!
+EPS="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
+start_cluster() { # raftgen cluster in the background; returns once cluster.json is there
+  rm -f "$WORK/data/cluster.json"
+  node "$ROOT/bin/raftgen.js" cluster "$ROOT/examples/placement-center" --port "$BASE_PORT" --data "$WORK/data" >>"$WORK/cluster.out" 2>&1 &
+  CLUSTER_PID=$!
+  local deadline=$((SECONDS + 60))
+  until [[ -f "$WORK/data/cluster.json" ]]; do
+    if ((SECONDS > deadline)) || ! kill -0 "$CLUSTER_PID" 2>/dev/null; then
+      echo "raftgen cluster did not start:" >&2
+      tail -n 20 "$WORK/cluster.out" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
 }
-http_of() { echo $((BASE_PORT + 2 * ($1 - 1) + 1)); }
+node_pid() { # i -> pid of node i, from cluster.json
+  node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.find((n) => n.id === Number(process.argv[2])).pid ?? "")' "$WORK/data/cluster.json" "$1"
+}
+http_of() { echo $((BASE_PORT + 1000 + $1 - 1)); }
 leader_index() { # 1..3
   local i
   for i in 1 2 3; do
@@ -104,13 +106,13 @@ wait_leader() { # seconds
     sleep 0.2
   done
   echo "no leader within $1 s" >&2
-  tail -n 5 "$WORK"/n*.log >&2 || true
+  tail -n 20 "$WORK/cluster.out" >&2 || true
   return 1
 }
-pids() { local out=() i; for i in 1 2 3; do out+=("${NODE_PID[$i]}"); done; (IFS=,; echo "${out[*]}"); }
+pids() { local out=() i; for i in 1 2 3; do out+=("$(node_pid "$i")"); done; (IFS=,; echo "${out[*]}"); }
 
-log "starting 3 raftgen nodes ($EPS), data under $WORK"
-for i in 1 2 3; do start_node "$i"; done
+log "raftgen cluster examples/placement-center ($EPS), data under $WORK/data"
+start_cluster
 L=$(wait_leader 30)
 log "leader: node $L"
 
@@ -148,19 +150,22 @@ for t in $(seq "$FO_TRIALS"); do
     --value-size 100 --key-space 10000 --warmup 1 --duration 10 --timeout-ms 1000 --timeline \
     --probe-interval-ms 20 --label "raftgen failover-$t" >"$WORK/fo-$t.json" &
   LGPID=$!
+  VICTIM=$(node_pid "$L")
   sleep 4
   KILL_MS=$(date +%s%3N)
-  kill -KILL "${NODE_PID[$L]}"
-  wait "${NODE_PID[$L]}" 2>/dev/null || true
+  kill -KILL "$VICTIM"
   wait "$LGPID"
   node "$LG/src/failover-record.js" "$WORK/fo-$t.json" "$KILL_MS" "$t" "n$L" >>"$RESULTS"
   tail -n 1 "$RESULTS" >&2
-  start_node "$L" # restart it on its data directory; it catches up
+  # raftgen cluster reports the killed node and does not restart it: restart the cluster on
+  # the same data directory (the killed node catches up).
+  stop_cluster
+  start_cluster
 done
 
 log "raftgen summary"
 node "$LG/src/summarize.js" "$RESULTS"
-for i in 1 2 3; do kill -TERM "${NODE_PID[$i]}" 2>/dev/null || true; done
+stop_cluster
 
 if [[ "$SKIP_ETCD" != "1" ]]; then
   log "etcd baseline (same machine, same generator, same points)"
