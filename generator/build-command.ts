@@ -12,8 +12,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { CliIO } from "./cli.js";
+import { parseCommandArgs } from "./cli-args.js";
 import { formatIssues } from "./diagnostics.js";
 import type { GeneratedFile } from "./index.js";
 import { raftgenPackage } from "./version.js";
@@ -104,31 +104,9 @@ export async function buildSpec(
 }
 
 export async function buildCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        out: { type: "string" },
-        "allow-breaking": { type: "boolean" },
-        check: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    io.stderr(`raftgen build: ${(err as Error).message}\n${BUILD_USAGE}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.stdout(`${BUILD_USAGE}\n`);
-    return 0;
-  }
-  if (parsed.positionals.length !== 1) {
-    io.stderr(`raftgen build: expected one spec file, got ${parsed.positionals.length}\n${BUILD_USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("build", BUILD_USAGE, args, { out: { type: "string" }, "allow-breaking": { type: "boolean" }, check: { type: "boolean" } }, io);
+  if (typeof parsed === "number") return parsed;
+  if (parsed.positionals.length !== 1) return parsed.usageError(`expected one spec file, got ${parsed.positionals.length}`);
   const specPath = resolve(parsed.positionals[0]!);
   const started = performance.now();
   let outcome: BuildOutcome | undefined;

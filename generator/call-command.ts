@@ -22,12 +22,12 @@
 
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { isNodeError } from "../runtime/node/errors.js";
 import { CodecError, type CompiledService, compileService } from "../runtime/codegen-v1/codec.js";
 import { ServiceClient } from "../runtime/codegen-v1/client.js";
 import type { MethodDescriptor, ServiceDescriptor } from "../runtime/codegen-v1/descriptor.js";
 import type { CliIO } from "./cli.js";
+import { parseCommandArgs } from "./cli-args.js";
 import { descriptorOf } from "./descriptor.js";
 import { formatIssues, suggest } from "./diagnostics.js";
 import { specModel } from "./spec-model.js";
@@ -280,38 +280,26 @@ async function readIfExists(path: string): Promise<string | undefined> {
 
 /** Runs `raftgen call` with the arguments after the subcommand name. */
 export async function callCommand(args: string[], io: CliIO): Promise<number> {
-  const usageError = (message: string): number => {
-    io.stderr(`raftgen call: ${message}\n${CALL_USAGE}\n`);
-    return 2;
-  };
   const fail = (message: string): number => {
     io.stderr(`${message}\n`);
     return 1;
   };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        spec: { type: "string" },
-        endpoints: { type: "string", multiple: true },
-        consistency: { type: "string" },
-        "timeout-ms": { type: "string" },
-        "no-session": { type: "boolean" },
-        verbose: { type: "boolean", short: "v" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(`${CALL_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    "call",
+    CALL_USAGE,
+    args,
+    {
+      spec: { type: "string" },
+      endpoints: { type: "string", multiple: true },
+      consistency: { type: "string" },
+      "timeout-ms": { type: "string" },
+      "no-session": { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals, usageError } = parsed;
   if (values.spec === undefined) return usageError("--spec is required");
   if (values.endpoints === undefined) return usageError("--endpoints is required");
   const eps = parseEndpoints(values.endpoints);

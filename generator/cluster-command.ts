@@ -18,8 +18,8 @@
 // or unreadable input (no spec, a data directory holding a different cluster shape).
 
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
 import type { CliIO } from "./cli.js";
+import { parseCommandArgs } from "./cli-args.js";
 import { ClusterError, DEFAULT_NODES, DEFAULT_PORT, HTTP_PORT_OFFSET, LocalCluster, type LocalClusterOptions, MAX_NODES } from "./cluster/supervisor.js";
 import { type StatusLine, statusLine } from "./cluster/status-line.js";
 
@@ -67,31 +67,9 @@ const shown = (p: string) => {
 };
 
 export async function clusterCommand(args: string[], io: CliIO, opts: ClusterCommandOptions = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        nodes: { type: "string" },
-        port: { type: "string" },
-        data: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    io.stderr(`raftgen cluster: ${(err as Error).message}\n${CLUSTER_USAGE}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.stdout(`${CLUSTER_USAGE}\n`);
-    return 0;
-  }
-  if (parsed.positionals.length !== 1) {
-    io.stderr(`raftgen cluster: expected one spec file or project directory, got ${parsed.positionals.length}\n${CLUSTER_USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("cluster", CLUSTER_USAGE, args, { nodes: { type: "string" }, port: { type: "string" }, data: { type: "string" } }, io);
+  if (typeof parsed === "number") return parsed;
+  if (parsed.positionals.length !== 1) return parsed.usageError(`expected one spec file or project directory, got ${parsed.positionals.length}`);
   const tty = opts.tty ?? process.stdout.isTTY === true;
   const columns = opts.columns ?? process.stdout.columns ?? 0;
   const handleSignals = opts.handleSignals ?? true;

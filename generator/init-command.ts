@@ -11,8 +11,8 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
-import { parseArgs } from "node:util";
 import type { CliIO } from "./cli.js";
+import { parseCommandArgs } from "./cli-args.js";
 import { suggest } from "./diagnostics.js";
 import { render } from "./templates.js";
 import { raftgenPackage } from "./version.js";
@@ -85,21 +85,9 @@ async function copyTree(from: string, to: string, skip: (rel: string) => boolean
 }
 
 export async function initCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { example: { type: "string" }, help: { type: "boolean", short: "h" } } });
-  } catch (err) {
-    io.stderr(`raftgen init: ${(err as Error).message}\n${INIT_USAGE}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.stdout(`${INIT_USAGE}\n`);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) {
-    io.stderr(`raftgen init: expected at most one directory\n${INIT_USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("init", INIT_USAGE, args, { example: { type: "string" } }, io);
+  if (typeof parsed === "number") return parsed;
+  if (parsed.positionals.length > 1) return parsed.usageError("expected at most one directory");
   const name = parsed.values.example ?? "counter";
   const info = Object.hasOwn(EXAMPLES, name) ? EXAMPLES[name] : undefined;
   if (!info) {

@@ -10,7 +10,6 @@
 // command line.
 
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import {
   checkHistory,
   describeCheckResult,
@@ -24,6 +23,7 @@ import {
   type HistoryFormat,
 } from "../runtime/testing/lincheck/index.js";
 import type { CliIO } from "./cli.js";
+import { parseCommandArgs } from "./cli-args.js";
 
 /** Default time budget of one `lincheck` run, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -43,31 +43,9 @@ export const LINCHECK_USAGE = [
 
 /** Runs `raftgen lincheck` with the arguments after the subcommand name. */
 export async function lincheckCommand(args: string[], io: CliIO): Promise<number> {
-  const usageError = (message: string): number => {
-    io.stderr(`raftgen lincheck: ${message}\n${LINCHECK_USAGE}\n`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        model: { type: "string" },
-        format: { type: "string" },
-        "timeout-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(`${LINCHECK_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandArgs("lincheck", LINCHECK_USAGE, args, { model: { type: "string" }, format: { type: "string" }, "timeout-ms": { type: "string" } }, io);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals, usageError } = parsed;
   if (values.model === undefined) return usageError("--model is required");
   const model = Object.hasOwn(MODELS, values.model) ? MODELS[values.model] : undefined;
   if (model === undefined) {

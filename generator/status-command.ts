@@ -7,8 +7,8 @@
 //
 // This file wires generator/status.ts to the command line.
 
-import { parseArgs } from "node:util";
 import type { CliIO } from "./cli.js";
+import { parseCommandArgs } from "./cli-args.js";
 import { DEFAULT_STATUS_TIMEOUT_MS, STATUS_KEYS, collectStatus, formatStatusTable, parseEndpoints, parseTimeoutMs } from "./status.js";
 
 export const STATUS_USAGE = [
@@ -27,31 +27,9 @@ export const STATUS_USAGE = [
 
 /** Runs `raftgen status` with the arguments after the subcommand name. */
 export async function statusCommand(args: string[], io: CliIO): Promise<number> {
-  const usageError = (message: string): number => {
-    io.stderr(`raftgen status: ${message}\n${STATUS_USAGE}\n`);
-    return 2;
-  };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        endpoints: { type: "string", multiple: true },
-        json: { type: "boolean" },
-        "timeout-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(`${STATUS_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommandArgs("status", STATUS_USAGE, args, { endpoints: { type: "string", multiple: true }, json: { type: "boolean" }, "timeout-ms": { type: "string" } }, io);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals, usageError } = parsed;
   if (positionals.length > 0) return usageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.endpoints === undefined) return usageError("--endpoints is required");
   const eps = parseEndpoints(values.endpoints);
