@@ -51,6 +51,9 @@ export const INIT_USAGE = [
   "then: cd <dir> && npm install && npx raftgen build raft.yaml && npx tsc --noEmit",
 ].join("\n");
 
+/** The top-level entries of an example that a new project gets. */
+const EXAMPLE_PARTS = new Set(["raft.yaml", "raft.lock.json", "src", "test"]);
+
 const TOOL_VERSIONS = { typesNode: "^20.19.43", typescript: "5.9", vitest: "^4.1.12" };
 
 /** An npm package name from a directory name. */
@@ -102,8 +105,9 @@ export async function initCommand(args: string[], io: CliIO): Promise<number> {
   }
   const source = join(raftgenPackage().root, "examples", name);
   await mkdir(dir, { recursive: true });
-  // The example's spec, lock, handlers and tests; never its generated/ (build makes it).
-  const copied = await copyTree(source, dir, (rel) => rel === "generated" || rel === "node_modules" || rel === "dist");
+  // The example's spec, lock, handlers and tests, and nothing else: not its generated/ (build
+  // makes it), nor what running it leaves behind (.raftgen/, data/).
+  const copied = await copyTree(source, dir, (rel) => !rel.includes("/") && !EXAMPLE_PARTS.has(rel));
   const view = {
     name: packageName(dir),
     service: info.service,
@@ -121,7 +125,8 @@ export async function initCommand(args: string[], io: CliIO): Promise<number> {
     [".gitignore", render("gitignore.hbs", view)],
   ];
   for (const [file, content] of rendered) await writeFile(join(dir, file), content);
-  const shown = relative(process.cwd(), dir) || ".";
+  const rel = relative(process.cwd(), dir);
+  const shown = rel === "" ? "." : rel.startsWith("..") ? dir : rel;
   const files = [...copied, ...rendered.map(([f]) => f)].sort();
   io.stdout(
     `raftgen init: created ${info.service} (example ${name}) in ${shown}: ${files.join(", ")}\n\nnext:\n  cd ${shown}\n  npm install\n  npx raftgen build raft.yaml\n  npx tsc --noEmit\n`,
