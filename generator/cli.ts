@@ -7,13 +7,7 @@
 //
 // This file must not hold a subcommand's logic: each lives in its own module.
 
-import { BUILD_USAGE, buildCommand } from "./build-command.js";
-import { CALL_USAGE, callCommand } from "./call-command.js";
-import { CLUSTER_USAGE, clusterCommand } from "./cluster-command.js";
 import { suggest } from "./diagnostics.js";
-import { INIT_USAGE, initCommand } from "./init-command.js";
-import { lincheckCommand, LINCHECK_USAGE } from "./lincheck-command.js";
-import { STATUS_USAGE, statusCommand } from "./status-command.js";
 
 /** Where the CLI writes. Each call gets complete text (with its newlines). */
 export interface CliIO {
@@ -24,41 +18,55 @@ export interface CliIO {
 interface Command {
   /** One line for the command list. */
   readonly summary: string;
-  /** The command's own usage line(s). */
-  readonly usage: string;
-  run(args: string[], io: CliIO): Promise<number>;
+  /**
+   * Loads the command's module: only the command that runs is loaded, so `raftgen status`
+   * does not pay for ts-morph and `raftgen build` not for gRPC.
+   */
+  load(): Promise<{ usage: string; run(args: string[], io: CliIO): Promise<number> }>;
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   build: {
     summary: "validate a spec and generate the typed service (generated/)",
-    usage: BUILD_USAGE,
-    run: buildCommand,
+    load: async () => {
+      const m = await import("./build-command.js");
+      return { usage: m.BUILD_USAGE, run: m.buildCommand };
+    },
   },
   call: {
     summary: "call one command or query of a running service, JSON in and out",
-    usage: CALL_USAGE,
-    run: callCommand,
+    load: async () => {
+      const m = await import("./call-command.js");
+      return { usage: m.CALL_USAGE, run: m.callCommand };
+    },
   },
   cluster: {
     summary: "build if needed and run a local N-node cluster of a project (separate processes)",
-    usage: CLUSTER_USAGE,
-    run: (args, io) => clusterCommand(args, io),
+    load: async () => {
+      const m = await import("./cluster-command.js");
+      return { usage: m.CLUSTER_USAGE, run: (args, io) => m.clusterCommand(args, io) };
+    },
   },
   init: {
     summary: "scaffold a project from an example (counter, lock, placement-center)",
-    usage: INIT_USAGE,
-    run: initCommand,
+    load: async () => {
+      const m = await import("./init-command.js");
+      return { usage: m.INIT_USAGE, run: m.initCommand };
+    },
   },
   lincheck: {
     summary: "check a recorded history for linearizability",
-    usage: LINCHECK_USAGE,
-    run: lincheckCommand,
+    load: async () => {
+      const m = await import("./lincheck-command.js");
+      return { usage: m.LINCHECK_USAGE, run: m.lincheckCommand };
+    },
   },
   status: {
     summary: "show the role, term, commit, applied index and lag of each node",
-    usage: STATUS_USAGE,
-    run: statusCommand,
+    load: async () => {
+      const m = await import("./status-command.js");
+      return { usage: m.STATUS_USAGE, run: m.statusCommand };
+    },
   },
 };
 
@@ -78,8 +86,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return 2;
   }
   if (name === "-h" || name === "--help" || name === "help") {
-    const sub = name === "help" && rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
-    io.stdout(sub === undefined ? usage() : `${sub.usage}\n`);
+    const sub = name === "help" && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
+    io.stdout(sub === undefined ? usage() : `${(await sub.load()).usage}\n`);
     return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -88,5 +96,5 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`raftgen: unknown command ${JSON.stringify(name)}${hint ? `; did you mean ${JSON.stringify(hint)}?` : ""}\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest, io);
+  return (await command.load()).run(rest, io);
 }
