@@ -1,8 +1,9 @@
 // The one-line live status of a local cluster (`raftgen cluster` prints it about once a
-// second): leader, term, commit, and each node's role and lag (the highest commit any node
-// reports minus what that node applied), or why a node does not answer.
+// second): leader, term, commit, the leader's applied index, and each node's role and lag
+// (the highest commit any node reports minus what that node applied), or why a node does
+// not answer.
 //
-//   leader 1  term 2  commit 57 | 1 leader lag 0 | 2 follower lag 0 | 3 down (signal SIGKILL)
+//   leader 1  term 2  commit 57  applied 57 | 1 leader lag 0 | 2 follower lag 0 | 3 down (signal SIGKILL)
 //
 // It reads each running node's HTTP /status (runtime/server/http.ts) with a short deadline.
 // statusLine() is the only entry point the command uses, so it can switch to the shared
@@ -66,7 +67,8 @@ export async function statusLine(nodes: readonly StatusLineNode[], timeoutMs = 8
   const commit = Math.max(0, ...answered.map((s) => s.hardState.commit));
   const leaders = answered.filter((s) => s.softState.raftState === "Leader" && s.hardState.term === term);
   const leader = leaders.length === 1 ? leaders[0]!.id : undefined;
-  const head = `${leader !== undefined ? `leader ${leader}` : "no leader"}  term ${term}  commit ${commit}`;
+  const applied = leader !== undefined ? leaders[0]!.applied : Math.max(0, ...answered.map((s) => s.applied));
+  const head = `${leader !== undefined ? `leader ${leader}` : "no leader"}  term ${term}  commit ${commit}  applied ${applied}`;
   const down: number[] = [];
   const parts = sorted.map((n, i) => {
     const s = st[i];

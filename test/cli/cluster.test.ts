@@ -164,7 +164,7 @@ describe("raftgen cluster", () => {
       } finally {
         client.close();
       }
-      await waitFor("a status line naming the leader", () => /leader \d+ {2}term \d+ {2}commit \d+ \| 1 /.test(o.out), { timeoutMs: 15_000 });
+      await waitFor("a status line naming the leader", () => /leader \d+ {2}term \d+ {2}commit \d+ {2}applied \d+ \| 1 /.test(o.out), { timeoutMs: 15_000 });
 
       // kill -9 from outside: reported with the signal and the node's last stderr lines, not restarted.
       process.kill(entries[2]!.pid!, "SIGKILL");
