@@ -10,7 +10,8 @@
 //   x-raftgen-consistency                     a query's consistency (default: the spec's)
 //   x-raftgen-cluster-id                      refuse the call unless the node is in that cluster
 // Input bytes that do not decode as the Input message are answered INVALID_ARGUMENT before
-// anything is proposed.
+// anything is proposed: the node checks every payload with the state machine before it
+// proposes or reads (a follower forwards first; the leader's refusal is relayed).
 //
 // This module builds handlers; it does no I/O of its own.
 
@@ -76,23 +77,14 @@ export function typedGrpcService(service: CompiledService, gateway: NodeGateway)
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [name, m, kind] of methods(service)) {
     const path = typedMethodPath(service, m);
-    const checkInput = (bytes: Buffer) => {
-      try {
-        service.decode(m.input, bytes);
-      } catch (err) {
-        throw new NodeError("InvalidArgument", (err as Error).message, {}, { cause: err });
-      }
-    };
     implementation[m.rpc] =
       kind === "command"
         ? gateway.unary(async (bytes, call) => {
-            checkInput(bytes);
             const session = parseSession(metadataValue(call, SESSION_CLIENT_ID_METADATA) ?? "", metadataValue(call, SESSION_SEQUENCE_METADATA), SESSION_SEQUENCE_METADATA);
             const r = await gateway.command(call, path, name, bytes, session);
             return "relayed" in r ? r.relayed : r.applied.output;
           })
         : gateway.unary(async (bytes, call) => {
-            checkInput(bytes);
             const consistency = parseConsistency(metadataValue(call, CONSISTENCY_METADATA) ?? m.consistency ?? "linearizable", CONSISTENCY_METADATA);
             return (await gateway.query(name, bytes, consistency)).output;
           });
