@@ -49,6 +49,9 @@ export interface NodeServer {
   stop(): Promise<void>;
 }
 
+/** How long stop() lets the calls being answered finish before closing connections. */
+const STOP_GRACE_MS = 2_000;
+
 export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer> {
   const host = o.host ?? "127.0.0.1";
   const logger = o.logger ?? discardLogger;
@@ -73,8 +76,8 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
   const server = new grpc.Server(TRANSPORT_SERVER_OPTIONS);
   server.addService(raftTransportDefinition, transport.serviceImplementation());
   let grpcAddress = "";
-  server.addService(adminDefinition, adminService(node, () => grpcAddress));
   const gateway = new NodeGateway(node);
+  server.addService(adminDefinition, adminService(gateway, () => grpcAddress));
   server.addService(stateMachineDefinition, stateMachineService(gateway));
   let http: Awaited<ReturnType<typeof startHttp>> | undefined;
   try {
@@ -98,15 +101,21 @@ export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer>
     httpAddress: `${host}:${httpServer.port}`,
     stop() {
       stopping ??= (async () => {
+        // No new calls from here on; the calls being answered get up to STOP_GRACE_MS to finish.
+        // Then the connections are closed: the peers' transport streams never end by themselves,
+        // so waiting for tryShutdown alone would always take the whole grace period.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
+          const timer = setTimeout(finish, STOP_GRACE_MS);
+          let done = false;
+          function finish(): void {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
             server.forceShutdown();
             resolve();
-          }, 2_000);
-          server.tryShutdown(() => {
-            clearTimeout(timer);
-            resolve();
-          });
+          }
+          server.tryShutdown(finish);
+          void gateway.inflight.drained().then(finish);
         });
         gateway.close();
         await new Promise<void>((resolve) => httpServer.server.close(() => resolve()));

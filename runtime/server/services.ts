@@ -48,10 +48,37 @@ export interface GrpcService {
 }
 
 /**
+ * The unary calls a server is answering, so that stopping can wait for exactly those (and not
+ * for the peers' long-lived transport streams, which never end on their own).
+ */
+export class InFlightCalls {
+  private active = 0;
+  private waiters: (() => void)[] = [];
+
+  get count(): number {
+    return this.active;
+  }
+
+  enter(): void {
+    this.active++;
+  }
+
+  leave(): void {
+    this.active--;
+    if (this.active === 0) for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves once no call is in flight. */
+  drained(): Promise<void> {
+    return this.active === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/**
  * A unary handler that never throws: errors go through toStatus (or are relayed as they are).
  * A caller that names another cluster (CLUSTER_ID_METADATA) is refused before the handler runs.
  */
-function clusterUnary(clusterId: string, fn: UnaryHandler): Unary {
+function clusterUnary(clusterId: string, fn: UnaryHandler, inflight: InFlightCalls): Unary {
   return (call, callback) => {
     const claimed = call.metadata.get(CLUSTER_ID_METADATA).map((v) => v.toString());
     if (claimed.some((id) => id !== clusterId)) {
@@ -60,15 +87,18 @@ function clusterUnary(clusterId: string, fn: UnaryHandler): Unary {
       return;
     }
     let reply: Promise<unknown>;
+    inflight.enter();
     try {
       reply = fn(call.request, call);
     } catch (err) {
       reply = Promise.reject(err);
     }
-    reply.then(
-      (r) => callback(null, r),
-      (err: unknown) => callback(err instanceof RelayedError ? err.status : toStatus(err)),
-    );
+    reply
+      .then(
+        (r) => callback(null, r),
+        (err: unknown) => callback(err instanceof RelayedError ? err.status : toStatus(err)),
+      )
+      .finally(() => inflight.leave());
   };
 }
 
@@ -141,12 +171,14 @@ export function parseConsistency(value: string, where: string): Consistency {
  */
 export class NodeGateway {
   private readonly forwarder = new Forwarder();
+  /** The unary calls (application and admin) this node is answering. */
+  readonly inflight = new InFlightCalls();
 
   constructor(readonly node: RaftNode) {}
 
   /** A grpc-js unary handler around `fn`: cluster-id check, every error through toStatus. */
   unary(fn: UnaryHandler): Unary {
-    return clusterUnary(this.node.clusterId, fn);
+    return clusterUnary(this.node.clusterId, fn, this.inflight);
   }
 
   /**
@@ -205,8 +237,9 @@ function notLeader(node: RaftNode, why = "membership changes go through the lead
   return new NodeError("NotLeader", `not the leader: ${why}`, { leaderId: leader.id, leaderAddress: leader.address });
 }
 
-export function adminService(node: RaftNode, selfAddress: () => string): grpc.UntypedServiceImplementation {
-  const unary = (fn: Parameters<typeof clusterUnary>[1]) => clusterUnary(node.clusterId, fn);
+export function adminService(gateway: NodeGateway, selfAddress: () => string): grpc.UntypedServiceImplementation {
+  const node = gateway.node;
+  const unary = (fn: UnaryHandler) => gateway.unary(fn);
   const member = (bytes: Buffer) => {
     const req = decodeRequest<{ node_id: string; address: string }>(MemberRequest, bytes);
     const id = safeNumber(req.node_id, "MemberRequest.node_id");
