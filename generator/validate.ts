@@ -106,15 +106,16 @@ const MAX_FIELD_NUMBER = 536_870_911;
 const PROTOBUF_RESERVED_NUMBERS = { from: 19_000, to: 19_999 };
 
 /**
- * JS/TS reserved words (and TS type keywords): a field's camelCase name must not be one, since
- * handlers destructure inputs (`({ class }) =>` would not compile).
+ * Names that cannot be a variable in a strict-mode TypeScript module: a field's camelCase name
+ * must not be one, since handlers destructure inputs (`({ class }) =>` would not compile).
+ * Contextual keywords (`type`, `from`, `of`, `as`, `async`, `string`, `number`, ...) are fine
+ * variables, so fields may be named so.
  */
 const TS_RESERVED = new Set(
   (
     "break case catch class const continue debugger default delete do else enum export extends false finally for " +
     "function if import in instanceof new null return super switch this throw true try typeof var void while with " +
-    "yield let static implements interface package private protected public await as async from of type any " +
-    "boolean number string symbol bigint never unknown undefined object"
+    "yield let static implements interface package private protected public await arguments eval undefined"
   ).split(" "),
 );
 /** Properties every JS object has (or that JSON and prototypes give meaning to): no snake name may become one. */
