@@ -9,7 +9,7 @@
 //
 // This file wires generate() to the file system; it holds no generation logic.
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { CliIO } from "./cli.js";
@@ -19,7 +19,7 @@ import type { GeneratedFile } from "./index.js";
 import { raftgenPackage } from "./version.js";
 
 export const BUILD_USAGE = [
-  "usage: raftgen build <spec.yaml> [--out <dir>] [--allow-breaking] [--check]",
+  "usage: raftgen build <spec.yaml | project dir> [--out <dir>] [--allow-breaking] [--check]",
   "",
   "  --out             where generated/ (and src/handlers.ts, if missing) go; default: the spec's directory",
   "  --allow-breaking  accept spec changes that would misread existing data (see raft.lock.json)",
@@ -107,7 +107,9 @@ export async function buildCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs("build", BUILD_USAGE, args, { out: { type: "string" }, "allow-breaking": { type: "boolean" }, check: { type: "boolean" } }, io);
   if (typeof parsed === "number") return parsed;
   if (parsed.positionals.length !== 1) return parsed.usageError(`expected one spec file, got ${parsed.positionals.length}`);
-  const specPath = resolve(parsed.positionals[0]!);
+  // A project directory means its raft.yaml.
+  const given = resolve(parsed.positionals[0]!);
+  const specPath = existsSync(given) && statSync(given).isDirectory() ? join(given, "raft.yaml") : given;
   const started = performance.now();
   let outcome: BuildOutcome | undefined;
   try {
@@ -117,7 +119,8 @@ export async function buildCommand(args: string[], io: CliIO): Promise<number> {
       io,
     );
   } catch (err) {
-    io.stderr(`raftgen build: ${(err as Error).message}\n`);
+    const e = err as NodeJS.ErrnoException;
+    io.stderr(`raftgen build: ${e.code === "ENOENT" ? `no spec at ${relative(process.cwd(), specPath) || specPath}` : e.message}\n`);
     return 2;
   }
   if (!outcome) return 1;
