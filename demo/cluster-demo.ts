@@ -13,34 +13,16 @@
 // Bounded: at most ~2,500 requests and ~60 s; only 127.0.0.1; ports probed free first.
 
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PlacementCenterClient } from "../examples/placement-center/generated/index.js";
-import { LocalCluster } from "../generator/cluster/supervisor.js";
+import { LocalCluster, findFreeBasePort } from "../generator/cluster/supervisor.js";
 import { collectStatus, formatStatusTable } from "../generator/status.js";
 import { HistoryRecorder, checkHistory, kvModel } from "../runtime/testing/lincheck/index.js";
 
 const PROJECT = resolve(import.meta.dirname, "../examples/placement-center");
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once("error", () => res(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
-  });
-}
-
-/** A gRPC base port p such that p..p+2 and their HTTP ports (p+1000..) are free. */
-async function freeBasePort(): Promise<number> {
-  for (let p = 17_001; p < 60_000; p += 37) {
-    const ports = [p, p + 1, p + 2, p + 1000, p + 1001, p + 1002];
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return p;
-  }
-  throw new Error("no free port range on 127.0.0.1");
-}
 
 async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -61,7 +43,7 @@ async function main(): Promise<number> {
     cluster = await LocalCluster.start({
       project: PROJECT,
       data,
-      port: await freeBasePort(),
+      port: await findFreeBasePort({ nodes: 3, from: 17_001, to: 30_000 }),
       log: (line) => say(`   ${line}`),
       onExit: (id, code, signal, tail) => say(`   node ${id} exited unexpectedly (${signal ?? `code ${code}`}): ${tail.slice(-3).join(" | ")}`),
     });

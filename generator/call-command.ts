@@ -208,8 +208,6 @@ function parseJsonText(text: string): unknown {
 
 const INTEGER_TYPES = new Set(["int32", "uint32", "int64", "uint64"]);
 
-const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
 /**
  * Replace each BigLiteral: in an integer field by its exact decimal text (the codec range-checks
  * it), elsewhere by the JS number (the codec then says what is wrong with it).
@@ -222,7 +220,7 @@ function settle(v: unknown, type: string | undefined, desc: ServiceDescriptor): 
   const msg = type !== undefined && Object.hasOwn(desc.messages, type) ? desc.messages[type] : undefined;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(obj)) {
-    const f = msg?.fields.find((x) => x.name === key || camel(x.name) === key || x.ts === key);
+    const f = msg?.fields.find((x) => x.name === key || x.ts === key);
     let value = obj[key];
     if (f?.map && typeof value === "object" && value !== null && !Array.isArray(value)) {
       const entries = value as Record<string, unknown>;

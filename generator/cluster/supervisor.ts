@@ -187,6 +187,21 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A gRPC base port P in [from, to) such that P..P+nodes-1 and their HTTP ports
+ * (P+HTTP_PORT_OFFSET..) are free on 127.0.0.1 right now: candidates are drawn at random,
+ * `skip` rules some out. For callers that cannot use the fixed default (tests, the demo).
+ */
+export async function findFreeBasePort(opts: { nodes: number; from: number; to: number; skip?: (port: number) => boolean; attempts?: number }): Promise<number> {
+  for (let attempt = 0; attempt < (opts.attempts ?? 200); attempt++) {
+    const p = opts.from + Math.floor(Math.random() * (opts.to - opts.from));
+    if (p + HTTP_PORT_OFFSET + opts.nodes > 65_535 || opts.skip?.(p)) continue;
+    const ports = Array.from({ length: opts.nodes }, (_, i) => [p + i, p + HTTP_PORT_OFFSET + i]).flat();
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return p;
+  }
+  throw new Error(`no free range of ${opts.nodes} gRPC and HTTP ports in [${opts.from}, ${opts.to}) on ${HOST}`);
+}
+
 function isPid(pid: unknown): pid is number {
   if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return false;
   try {

@@ -15,13 +15,12 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompileError, compileProject } from "../../generator/cluster/compile.js";
-import { type LocalCluster, LocalCluster as Supervisor } from "../../generator/cluster/supervisor.js";
+import { HTTP_PORT_OFFSET, type LocalCluster, LocalCluster as Supervisor, findFreeBasePort } from "../../generator/cluster/supervisor.js";
 import { clusterCommand } from "../../generator/cluster-command.js";
-import { REPO_ROOT, TEST_TUNING, reservePorts, sleep, waitFor } from "../cluster/harness.js";
+import { REPO_ROOT, TEST_TUNING, sleep, waitFor } from "../cluster/harness.js";
 
 const EXAMPLE = path.join(REPO_ROOT, "examples/placement-center");
 const N = 3;
-const HTTP_OFFSET = 1000;
 
 let root: string;
 /** The project copy the cluster tests run. */
@@ -48,18 +47,8 @@ function listen(p: number): Promise<Server | undefined> {
   });
 }
 
-/** A base port P with P..P+N-1 and P+1000..P+1000+N-1 free on 127.0.0.1 right now. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const [p] = await reservePorts(1);
-    if (p! + HTTP_OFFSET + N > 65_535) continue;
-    const wanted = [...Array.from({ length: N }, (_, i) => p! + i), ...Array.from({ length: N }, (_, i) => p! + HTTP_OFFSET + i)];
-    const servers = await Promise.all(wanted.map(listen));
-    await Promise.all(servers.map((s) => s && new Promise<void>((r) => s.close(() => r()))));
-    if (servers.every(Boolean)) return p!;
-  }
-  throw new Error("no free port range found");
-}
+/** A base port P in [10000, 20000) with P..P+N-1 and P+1000..P+1000+N-1 free on 127.0.0.1 right now. */
+const freeBase = () => findFreeBasePort({ nodes: N, from: 10_000, to: 20_000 });
 
 async function copyProject(name: string, withGenerated: boolean): Promise<string> {
   const dir = path.join(root, name);
@@ -146,7 +135,7 @@ describe("raftgen cluster", () => {
       expect(entries.map((e) => e.id)).toEqual([1, 2, 3]);
       entries.forEach((e, i) => {
         expect(e.address).toBe(`127.0.0.1:${port + i}`);
-        expect(e.httpAddress).toBe(`127.0.0.1:${port + HTTP_OFFSET + i}`);
+        expect(e.httpAddress).toBe(`127.0.0.1:${port + HTTP_PORT_OFFSET + i}`);
         expect(e.dataDir).toBe(path.join(data, String(e.id)));
         expect(e.pid !== null && alive(e.pid)).toBe(true);
       });

@@ -27,7 +27,6 @@
 
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { type Server, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -37,11 +36,11 @@ import type * as LockModule from "../../examples/lock/generated/index.js";
 import type * as PlacementModule from "../../examples/placement-center/generated/index.js";
 import { type CliIO, main } from "../../generator/cli.js";
 import { clusterCommand } from "../../generator/cluster-command.js";
+import { HTTP_PORT_OFFSET, findFreeBasePort } from "../../generator/cluster/supervisor.js";
 import type { StatusRow } from "../../generator/status.js";
 import { REPO_ROOT, waitFor } from "../cluster/harness.js";
 
 const N = 3;
-const HTTP_OFFSET = 1000;
 /** Writes during the leader kill: WRITERS loops share TOTAL writes; the kill comes after KILL_AFTER acks. */
 const WRITERS = 4;
 const TOTAL_WRITES = 80;
@@ -52,31 +51,14 @@ const CLIENT_DEADLINE_MS = 20_000;
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-function listen(port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(undefined));
-    s.listen({ host: "127.0.0.1", port, exclusive: true }, () => resolve(s));
-  });
-}
-
 /** Bases handed out by this file (so that no two examples share a port). */
 const takenBases: number[] = [];
 
 /** A base P in [20000, 26000) with P..P+2 and P+1000..P+1002 free on 127.0.0.1 right now. */
 async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const p = 20_000 + Math.floor(Math.random() * 6_000);
-    if (takenBases.some((b) => Math.abs(b - p) < N)) continue;
-    const wanted = [...Array.from({ length: N }, (_, i) => p + i), ...Array.from({ length: N }, (_, i) => p + HTTP_OFFSET + i)];
-    const servers = await Promise.all(wanted.map(listen));
-    await Promise.all(servers.map((s) => s && new Promise<void>((r) => s.close(() => r()))));
-    if (servers.every(Boolean)) {
-      takenBases.push(p);
-      return p;
-    }
-  }
-  throw new Error("no free port range found");
+  const p = await findFreeBasePort({ nodes: N, from: 20_000, to: 26_000, skip: (q) => takenBases.some((b) => Math.abs(b - q) < N) });
+  takenBases.push(p);
+  return p;
 }
 
 /** Whether a process with this pid exists; false only when kill(pid, 0) says ESRCH. */
@@ -432,7 +414,7 @@ function endToEnd<C extends { close(): void }>(ex: ExampleCase<C>): void {
       for (const e of entries) pids.add(e.pid!);
       expect(entries.map((e) => e.id)).toEqual([1, 2, 3]);
       entries.forEach((e, i) => {
-        expect(e).toMatchObject({ address: `127.0.0.1:${port + i}`, httpAddress: `127.0.0.1:${port + HTTP_OFFSET + i}`, dataDir: path.join(data, String(i + 1)) });
+        expect(e).toMatchObject({ address: `127.0.0.1:${port + i}`, httpAddress: `127.0.0.1:${port + HTTP_PORT_OFFSET + i}`, dataDir: path.join(data, String(i + 1)) });
         expect(exists(e.pid!)).toBe(true);
       });
       endpoints = entries.map((e) => e.address);

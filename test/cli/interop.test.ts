@@ -16,19 +16,17 @@
 // keeps serving.
 
 import { cp, mkdtemp, rm } from "node:fs/promises";
-import { type Server, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalCluster } from "../../generator/cluster/supervisor.js";
+import { LocalCluster, findFreeBasePort } from "../../generator/cluster/supervisor.js";
 import { REPO_ROOT, TEST_TUNING, waitFor } from "../cluster/harness.js";
 
 const EXAMPLE = path.join(REPO_ROOT, "examples/placement-center");
 const PROTO = path.join(EXAMPLE, "generated/service.proto");
 const N = 3;
-const HTTP_OFFSET = 1000;
 const LEADER_ADDRESS = "x-raftgen-leader-address";
 const CODE = "x-raftgen-code";
 const U64_MAX = "18446744073709551615";
@@ -117,25 +115,8 @@ function rawCall(client: grpc.Client, rpc: string, bytes: Buffer): Promise<Buffe
 
 // ---------------------------------------------------------------------------------------
 
-function listen(port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(undefined));
-    s.listen({ host: "127.0.0.1", port, exclusive: true }, () => resolve(s));
-  });
-}
-
 /** A base P in [26000, 30000) with P..P+2 and P+1000..P+1002 free on 127.0.0.1 right now. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const p = 26_000 + Math.floor(Math.random() * 4_000);
-    const wanted = [...Array.from({ length: N }, (_, i) => p + i), ...Array.from({ length: N }, (_, i) => p + HTTP_OFFSET + i)];
-    const servers = await Promise.all(wanted.map(listen));
-    await Promise.all(servers.map((s) => s && new Promise<void>((r) => s.close(() => r()))));
-    if (servers.every(Boolean)) return p;
-  }
-  throw new Error("no free port range found");
-}
+const freeBase = () => findFreeBasePort({ nodes: N, from: 26_000, to: 30_000 });
 
 describe("a plain @grpc/grpc-js client with @grpc/proto-loader and the generated service.proto", () => {
   let root: string;
